@@ -1,0 +1,127 @@
+// HardwareProfile: everything the cost models know about one kind of node and its fabric.
+//
+// Loaded from YAML: a catalog entry compiled into the binary (models/hw/catalog/*.yaml, every
+// number cited there) or a user's profile file with the same schema (what `foresight calibrate
+// fit` writes). Units are SI and explicit in the key names: bytes, bytes_per_s, flops_per_s,
+// seconds. Efficiency parameters are the knobs calibration replaces; the catalog documents
+// where each default comes from.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "base/dtype.h"
+#include "base/status.h"
+
+namespace foresight::hw {
+
+// GEMM efficiency model (fraction of peak reached by a GEMM of shape m x n x k, batch):
+//   eff = max_efficiency * wave_efficiency * k / (k + k_half)
+//   wave_efficiency = tiles / (ceil(tiles / sm_count) * sm_count),
+//   tiles = batch * ceil(m / tile_m) * ceil(n / tile_n)
+struct GemmEfficiency {
+  double max_efficiency = 0.8;
+  std::int64_t tile_m = 128;
+  std::int64_t tile_n = 128;
+  double k_half = 0.0;  // 0 disables the k term
+};
+
+// Memory-bound kernels: achieved bandwidth = hbm_bandwidth * max_efficiency * B / (B + bytes_half)
+struct MemoryEfficiency {
+  double max_efficiency = 0.9;
+  double bytes_half = 0.0;  // 0 disables the size term
+};
+
+struct GpuSpec {
+  std::string name;
+  double peak_flops_per_s_fp32 = 0;
+  double peak_flops_per_s_tf32 = 0;
+  double peak_flops_per_s_bf16 = 0;
+  double peak_flops_per_s_fp16 = 0;
+  double peak_flops_per_s_fp8 = 0;  // 0: not supported
+  std::int64_t memory_bytes = 0;
+  double hbm_bandwidth_bytes_per_s = 0;
+  std::int32_t sm_count = 0;
+  double kernel_launch_seconds = 0;  // fixed overhead per kernel
+  GemmEfficiency gemm;
+  // Fraction of peak reached by fused (flash) attention kernels.
+  double attention_efficiency = 0.6;
+  MemoryEfficiency memory;
+
+  // Peak dense FLOP/s for a compute dtype; 0 when the GPU lacks it.
+  double PeakFlopsPerS(Dtype dtype) const;
+};
+
+// A link class: per-GPU, one direction.
+struct LinkSpec {
+  double bandwidth_bytes_per_s = 0;  // line rate, one direction
+  double efficiency = 1.0;           // achievable fraction for collectives (bus bandwidth / line)
+  double latency_seconds = 0;        // per step (alpha) of a ring/tree algorithm
+  double EffectiveBytesPerS() const { return bandwidth_bytes_per_s * efficiency; }
+};
+
+struct NodeSpec {
+  std::int32_t gpus_per_node = 8;
+  LinkSpec scale_up;  // NVLink / NVSwitch, per GPU
+  LinkSpec pcie;      // host <-> device, per GPU
+};
+
+struct NetworkSpec {
+  LinkSpec nic;  // scale-out bandwidth available to one GPU (its share of the node's NICs)
+  std::int32_t nics_per_node = 8;
+};
+
+struct HostSpec {
+  std::int64_t memory_bytes = 0;
+  std::int32_t cores = 0;
+};
+
+// Device memory not available to the model: CUDA context, library workspaces, allocator
+// fragmentation. reserved_bytes is subtracted from capacity; fragmentation_fraction inflates
+// the allocated bytes.
+struct MemoryOverheads {
+  std::int64_t reserved_bytes = 0;
+  double fragmentation_fraction = 0.0;
+};
+
+struct HardwareProfile {
+  std::string name;
+  std::string description;
+  std::string source_file;  // the YAML the profile was read from ("<catalog>/NAME.yaml")
+  GpuSpec gpu;
+  NodeSpec node;
+  NetworkSpec network;
+  HostSpec host;
+  MemoryOverheads memory;
+  double price_per_gpu_hour = 0;  // USD; 0 = unknown
+};
+
+// One override: dotted key path into the profile YAML (e.g. "gpu.memory_bytes") and a value.
+struct HardwareOverride {
+  std::string key;
+  YAML::Node value;
+  // Where the override was written, for error messages (may be empty).
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+// Names of the catalog entries compiled into the binary ("dgx-a100-80gb", ...), sorted.
+std::vector<std::string> CatalogNames();
+
+// Loads a catalog entry by name, or a profile YAML by path (anything containing '/' or ending
+// in .yaml/.yml is a path). Applies the overrides in order (an unknown key path is an error
+// naming the valid keys), then validates (positive bandwidths, efficiencies in (0, 1], ...).
+// Errors name the file, line and column.
+Result<HardwareProfile> LoadHardware(const std::string& name_or_path,
+                                     const std::vector<HardwareOverride>& overrides = {});
+
+// Parses a profile from YAML text; `source` names it in errors.
+Result<HardwareProfile> ParseHardware(const std::string& yaml_text, const std::string& source,
+                                      const std::vector<HardwareOverride>& overrides = {});
+
+}  // namespace foresight::hw

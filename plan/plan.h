@@ -1,0 +1,70 @@
+// Plan: how one training step is parallelized and executed, plus its validation.
+//
+// Validation explains itself: every error names the offending key (dotted path, e.g.
+// "plan.tp") and the valid choices ("tp=3 does not divide heads=32; valid tp: 1, 2, 4, 8, 16,
+// 32"). The scenarios layer maps the key back to file:line:column.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/dtype.h"
+#include "models/ops/layer_builder.h"
+#include "models/ops/model_config.h"
+
+namespace foresight::plan {
+
+enum class Schedule : std::uint8_t { kGpipe, k1F1B };
+enum class Recompute : std::uint8_t { kNone, kFull };
+
+struct Overlap {
+  bool grad_reduce = true;  // DP gradient all-reduce in buckets, overlapped with backward
+};
+
+struct Plan {
+  std::int64_t tp = 1;
+  std::int64_t pp = 1;
+  std::int64_t dp = 0;  // 0 = derive as world / (tp * pp)
+  std::int64_t vpp = 1;
+  Schedule schedule = Schedule::k1F1B;
+  Recompute recompute = Recompute::kNone;
+  bool flash_attention = true;
+  std::string fusion_preset = "default";  // "none" | "default" | "max" | "custom"
+  ops::FusionRules fusion;                // resolved rules
+  Overlap overlap;
+  double grad_bucket_bytes = 40e6 * 2;    // DP bucket size (Megatron: 40M elements, bf16 grads)
+};
+
+struct TrainingConfig {
+  std::int64_t global_batch = 0;  // sequences per step
+  std::int64_t micro_batch = 1;
+  Dtype dtype = Dtype::kBf16;
+};
+
+struct ClusterConfig {
+  std::string hardware;  // catalog name or profile path
+  std::int64_t nodes = 1;
+  std::int64_t gpus_per_node = 0;  // 0 = from the hardware profile
+  std::int64_t world_size() const { return nodes * gpus_per_node; }
+};
+
+std::string_view ScheduleName(Schedule s);
+std::string_view RecomputeName(Recompute r);
+
+// A validation failure tied to a scenario key.
+struct PlanError {
+  std::string key;      // dotted path: "plan.tp", "training.global_batch", ...
+  std::string message;  // what is wrong and what would be valid
+};
+
+// Checks divisibility and consistency, derives plan.dp when it is 0. gpus_per_node must be
+// resolved (> 0). Returns all errors found (empty = valid).
+std::vector<PlanError> ValidateAndResolve(const ops::ModelConfig& model,
+                                          const ClusterConfig& cluster,
+                                          const TrainingConfig& training, Plan& plan);
+
+// Micro-batches per step per pipeline: global_batch / (micro_batch * dp).
+std::int64_t MicroBatches(const TrainingConfig& training, const Plan& plan);
+
+}  // namespace foresight::plan
