@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/time.h"
@@ -41,17 +42,27 @@ struct MemoryEvent {
 
 class TaskGraph {
  public:
+  // Mutators. Ids are dense and assigned in call order (0, 1, 2, ...). Invalid ids, a negative
+  // duration, a category outside [0, kMaxMemoryCategories) or a call after Build() are
+  // programming errors (FS_CHECK). All are O(1) amortized.
   StreamId AddStream(std::string name, std::int32_t rank);
   PoolId AddPool(std::string name);
   // `tag` is opaque caller data (e.g. an index into a table of op descriptions).
   TaskId AddTask(StreamId stream, SimTime duration, std::int32_t tag);
-  // `after` starts only when `before` has ended. Edges must be added before Build().
+  // `after` starts only when `before` has ended. Edges must be added before Build(). An edge
+  // that closes a cycle (including before == after) is accepted here; Engine::Run reports it.
   void AddEdge(TaskId before, TaskId after);
+  // Several events of one task are applied in the order they were added.
   void AddMemoryEvent(TaskId task, PoolId pool, int category, bool at_end,
                       std::int64_t delta_bytes);
   // Pre-sets a pool's current bytes (e.g. resident weights) in a category before time zero.
+  // Replaces any earlier value for that (pool, category); bytes must be >= 0.
   void SetInitialBytes(PoolId pool, int category, std::int64_t bytes);
-  // Freezes the graph: builds CSR adjacency. Must be called once before Engine::Run.
+  // Freezes the graph: builds CSR adjacency (counting sort, stable: successors keep the order in
+  // which their edges were added), sorts memory events by task and then at_start before at_end
+  // (stable counting sort), links each task to the next task of its stream, and frees the
+  // temporary edge list. O(tasks + edges + streams + memory events). Must be called exactly once,
+  // before Engine::Run; the Add*/Set* mutators are FS_CHECK failures afterwards.
   void Build();
 
   std::int32_t num_tasks() const { return static_cast<std::int32_t>(stream_.size()); }
@@ -71,10 +82,16 @@ class TaskGraph {
   const std::vector<std::int64_t>& succ_offset() const { return succ_offset_; }
   const std::vector<TaskId>& succ() const { return succ_; }
   const std::vector<std::int32_t>& indegree() const { return indegree_; }
-  // Memory events of t: mem_events_[mem_offset_[t] .. mem_offset_[t+1]) (sorted by task).
+  // Memory events of t: mem_events_[mem_offset_[t] .. mem_offset_[t+1]) (sorted by task). Within
+  // a task, its at_start events come first, at_end events from mem_end_offset_[t] on; each group
+  // keeps the order in which its events were added.
   const std::vector<std::int64_t>& mem_offset() const { return mem_offset_; }
+  const std::vector<std::int64_t>& mem_end_offset() const { return mem_end_offset_; }
   const std::vector<MemoryEvent>& mem_events() const { return mem_events_; }
   const std::vector<std::int64_t>& initial_bytes() const { return initial_bytes_; }  // pool*K+cat
+  const std::vector<SimTime>& durations() const { return duration_; }                // per task
+  // The task added to the same stream right after t, or -1 if t is its stream's last task.
+  const std::vector<TaskId>& stream_next() const { return stream_next_; }
 
  private:
   std::vector<StreamInfo> streams_;
@@ -88,7 +105,9 @@ class TaskGraph {
   std::vector<std::int32_t> indegree_;
   std::vector<MemoryEvent> mem_events_;
   std::vector<std::int64_t> mem_offset_;
+  std::vector<std::int64_t> mem_end_offset_;
   std::vector<std::int64_t> initial_bytes_;
+  std::vector<TaskId> stream_next_;
   std::int64_t num_edges_ = 0;
   bool built_ = false;
 };
