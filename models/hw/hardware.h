@@ -7,12 +7,12 @@
 // where each default comes from.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "base/dtype.h"
 #include "base/status.h"
@@ -109,6 +109,30 @@ struct HardwareOverride {
   int line = 0;
   int column = 0;
 };
+
+// Profile YAML schema: one key per field above ("?" = optional; an absent key keeps the
+// default written in the struct):
+//   name, description?
+//   gpu: {name, peak_flops_per_s: {fp32, tf32, bf16, fp16, fp8?}, memory_bytes,
+//         hbm_bandwidth_bytes_per_s, sm_count, kernel_launch_seconds?,
+//         gemm?: {max_efficiency?, tile_m?, tile_n?, k_half?}, attention_efficiency?,
+//         memory?: {max_efficiency?, bytes_half?}}
+//   node: {gpus_per_node, scale_up: LINK, pcie: LINK}
+//   network: {nics_per_node, nic: LINK}
+//   host?: {memory_bytes?, cores?}                        (0 = unknown)
+//   memory?: {reserved_bytes?, fragmentation_fraction?}
+//   price_per_gpu_hour?
+//   LINK = {bandwidth_bytes_per_s, efficiency?, latency_seconds?}
+// Ranges: peaks, bandwidths and memory_bytes > 0 (fp8 >= 0, 0 = unsupported); efficiencies in
+// (0, 1]; sm_count, gpus_per_node, nics_per_node, tile_m, tile_n >= 1; latencies, k_half,
+// bytes_half, host figures, reserved_bytes and price >= 0; fragmentation_fraction in [0, 1);
+// reserved_bytes < gpu.memory_bytes. Integer keys accept exact floating literals (80e9).
+// Unknown keys (the error lists the valid keys at that level), duplicate keys, wrong types
+// (a quoted "1e12" is a string) and missing required keys are errors at file:line:column.
+//
+// Overrides replace the YAML node at their dotted path (creating missing sections) before the
+// profile is read, so any key can be overridden. A path the schema lacks, or a value of the
+// wrong type or range, is reported at the override's own file:line:column.
 
 // Names of the catalog entries compiled into the binary ("dgx-a100-80gb", ...), sorted.
 std::vector<std::string> CatalogNames();
