@@ -1,1 +1,322 @@
-// placeholder: implemented in a following commit
+// One transformer layer for one tensor-parallel rank (Megatron-LM sharding).
+//
+// Activations a layer keeps for the backward (saved_activation_bytes), per micro-batch and
+// rank, e = activation bytes, T = b*s tokens, a_t = heads/tp, kv_t = kv heads per rank,
+// d = head_dim, f_t = ffn/tp, n1 = f_t (gelu) or 2 f_t (swiglu), S2 = b*a_t*s*s:
+//   input norm input            e*T*h        (replicated: no sequence parallelism)
+//   QKV GEMM input (norm out)   e*T*h
+//   Q, K, V after RoPE          unfused: e*T*a_t*d each (GQA K/V are kept expanded to a_t
+//                               heads, as Megatron's repeat_interleave before the batched
+//                               GEMMs); flash: e*T*(a_t + 2 kv_t)*d
+//   unfused attention           softmax output e*S2; with dropout also its mask S2 (1 byte)
+//                               and output e*S2  (Korthikanti's 5as/h term)
+//   flash attention             fp32 log-sum-exp 4*b*a_t*s (no s x s tensor)
+//   out-proj input (context)    e*T*a_t*d
+//   attention dropout mask      T*h (1 byte), when dropout
+//   post-attention norm input   e*T*h
+//   fc1 input (norm out)        e*T*h
+//   activation input (fc1 out)  e*T*n1
+//   silu output                 e*T*f_t, only for unfused swiglu (separate silu and mul)
+//   fc2 input                   e*T*f_t
+//   MLP dropout mask            T*h (1 byte), when dropout
+//   unfused norms               + e*T*h each (the normalized x kept for the gain gradient)
+// GPT shapes (f = 4h, kv = heads, e = 2) sum to T*h*(10 + 24/t) + 5*S2, Korthikanti et al.
+// 2022, "Reducing Activation Recomputation in Large Transformer Models", Sec. 4.2.1.
+#include "models/ops/layer_builder.h"
+
+#include <cmath>
+#include <string>
+
+#include "models/ops/internal/op_factory.h"
+
+namespace foresight::ops {
+namespace {
+
+using internal::Dims;
+using internal::MakeGemm;
+using internal::MakeKernel;
+
+double CausalFlashFraction(std::int64_t s) {
+  const double tiles = std::ceil(static_cast<double>(s) / internal::kFlashTile);
+  return (tiles + 1) / (2 * tiles);
+}
+
+struct AttentionSizes {
+  double q;   // element counts (not bytes): T*a_t*d
+  double kv;  // T*kv_t*d
+  double s2;  // b*a_t*s*s
+};
+AttentionSizes Sizes(const Dims& d) {
+  return {d.TokenElems(d.heads * d.head_dim), d.TokenElems(d.kv_heads * d.head_dim),
+          static_cast<double>(d.b * d.heads) * static_cast<double>(d.s) * static_cast<double>(d.s)};
+}
+
+double FlashForwardFlops(const Dims& d) {
+  return 4.0 * static_cast<double>(d.b * d.heads) * static_cast<double>(d.s) *
+         static_cast<double>(d.s) * static_cast<double>(d.head_dim);
+}
+
+void AttentionForward(std::vector<Op>& ops, const Dims& d, const BuildOptions& o) {
+  const AttentionSizes z = Sizes(d);
+  const double e = d.act;
+  if (d.rope) {
+    ops.push_back(MakeKernel("rope_q", OpKind::kElementwise, Pass::kForward,
+                             internal::kRopeFlops * z.q, 2 * z.q * e));
+    ops.push_back(MakeKernel("rope_k", OpKind::kElementwise, Pass::kForward,
+                             internal::kRopeFlops * z.kv, 2 * z.kv * e));
+  }
+  if (o.flash_attention) {
+    const double flops = FlashForwardFlops(d);
+    Op op = MakeKernel("attn_flash", OpKind::kFlashAttention, Pass::kForward, flops,
+                       (2 * z.q + 2 * z.kv) * e + internal::kFp32Bytes * d.TokenElems(d.heads));
+    op.model_flops = true;
+    op.executed_flops = flops * CausalFlashFraction(d.s);
+    ops.push_back(op);
+    return;
+  }
+  const std::int64_t batch = d.b * d.heads;
+  if (d.kv_heads != d.heads) {
+    ops.push_back(MakeKernel("attn_expand_kv", OpKind::kElementwise, Pass::kForward, 0,
+                             2 * z.kv * e + 2 * z.q * e));
+  }
+  ops.push_back(MakeGemm("attn_scores", Pass::kForward, d.s, d.s, d.head_dim, batch,
+                         2 * z.q * d.gemm_in + z.s2 * e, true));
+  const bool fused_dropout = o.fusion.softmax_mask && o.fusion.softmax_dropout && d.dropout;
+  const double mask = z.s2 * internal::kMaskBytes;
+  if (!o.fusion.softmax_mask) {
+    const double causal_mask = static_cast<double>(d.s * d.s) * internal::kMaskBytes;
+    ops.push_back(MakeKernel("attn_mask", OpKind::kElementwise, Pass::kForward,
+                             internal::kScaleMaskFlops * z.s2, 2 * z.s2 * e + causal_mask));
+    ops.push_back(MakeKernel("attn_softmax", OpKind::kElementwise, Pass::kForward,
+                             internal::kSoftmaxFlops * z.s2, 2 * z.s2 * e));
+  } else if (fused_dropout) {
+    ops.push_back(MakeKernel(
+        "attn_softmax_dropout", OpKind::kElementwise, Pass::kForward,
+        (internal::kScaleMaskFlops + internal::kSoftmaxFlops + internal::kDropoutFlops) * z.s2,
+        3 * z.s2 * e + mask));
+  } else {
+    ops.push_back(MakeKernel("attn_softmax", OpKind::kElementwise, Pass::kForward,
+                             (internal::kScaleMaskFlops + internal::kSoftmaxFlops) * z.s2,
+                             2 * z.s2 * e));
+  }
+  if (d.dropout && !fused_dropout) {
+    ops.push_back(MakeKernel("attn_probs_dropout", OpKind::kElementwise, Pass::kForward,
+                             internal::kDropoutFlops * z.s2, 2 * z.s2 * e + mask));
+  }
+  ops.push_back(MakeGemm("attn_context", Pass::kForward, d.s, d.head_dim, d.s, batch,
+                         (z.s2 + z.q) * d.gemm_in + z.q * e, true));
+}
+
+void AttentionBackward(std::vector<Op>& ops, const Dims& d, const BuildOptions& o) {
+  const AttentionSizes z = Sizes(d);
+  const double e = d.act;
+  if (o.flash_attention) {
+    const double fwd = FlashForwardFlops(d);
+    // Reads Q, K, V, O, dO and the log-sum-exp; writes dQ, dK, dV.
+    Op op = MakeKernel("attn_flash_bwd", OpKind::kFlashAttention, Pass::kBackward, 2 * fwd,
+                       (3 * z.q + 2 * z.kv) * e + internal::kFp32Bytes * d.TokenElems(d.heads) +
+                           (z.q + 2 * z.kv) * e);
+    op.model_flops = true;
+    op.executed_flops = 2.5 * fwd * CausalFlashFraction(d.s);
+    ops.push_back(op);
+  } else {
+    const std::int64_t batch = d.b * d.heads;
+    const double mask = z.s2 * internal::kMaskBytes;
+    const bool fused_dropout = o.fusion.softmax_mask && o.fusion.softmax_dropout && d.dropout;
+    // attn_context: C = P V. dP = dC V^T (s x s x d), dV = P^T dC (s x d x s).
+    ops.push_back(MakeGemm("attn_context_dgrad_probs", Pass::kBackward, d.s, d.s, d.head_dim, batch,
+                           2 * z.q * d.gemm_in + z.s2 * e, true));
+    ops.push_back(MakeGemm("attn_context_dgrad_v", Pass::kBackward, d.s, d.head_dim, d.s, batch,
+                           (z.s2 + z.q) * d.gemm_in + z.q * e, true));
+    if (d.dropout && !fused_dropout) {
+      ops.push_back(MakeKernel("attn_probs_dropout_bwd", OpKind::kElementwise, Pass::kBackward,
+                               internal::kDropoutBwdFlops * z.s2, 2 * z.s2 * e + mask));
+    }
+    if (fused_dropout) {
+      ops.push_back(MakeKernel("attn_softmax_dropout_bwd", OpKind::kElementwise, Pass::kBackward,
+                               (internal::kDropoutBwdFlops + internal::kSoftmaxBwdFlops + 1) * z.s2,
+                               3 * z.s2 * e + mask));
+    } else {
+      ops.push_back(MakeKernel(
+          "attn_softmax_bwd", OpKind::kElementwise, Pass::kBackward,
+          (internal::kSoftmaxBwdFlops + (o.fusion.softmax_mask ? 1 : 0)) * z.s2, 3 * z.s2 * e));
+    }
+    if (!o.fusion.softmax_mask) {
+      ops.push_back(MakeKernel("attn_mask_bwd", OpKind::kElementwise, Pass::kBackward, z.s2,
+                               2 * z.s2 * e + static_cast<double>(d.s * d.s)));
+    }
+    // attn_scores: S = Q K^T. dQ = dS K, dK = dS^T Q (both s x d x s).
+    for (const char* name : {"attn_scores_dgrad_q", "attn_scores_dgrad_k"}) {
+      ops.push_back(MakeGemm(name, Pass::kBackward, d.s, d.head_dim, d.s, batch,
+                             (z.s2 + z.q) * d.gemm_in + z.q * e, true));
+    }
+    if (d.kv_heads != d.heads) {
+      ops.push_back(MakeKernel("attn_expand_kv_bwd", OpKind::kElementwise, Pass::kBackward,
+                               2 * (z.q - z.kv), 2 * z.q * e + 2 * z.kv * e));
+    }
+  }
+  if (d.rope) {
+    ops.push_back(MakeKernel("rope_k_bwd", OpKind::kElementwise, Pass::kBackward,
+                             internal::kRopeFlops * z.kv, 2 * z.kv * e));
+    ops.push_back(MakeKernel("rope_q_bwd", OpKind::kElementwise, Pass::kBackward,
+                             internal::kRopeFlops * z.q, 2 * z.q * e));
+  }
+}
+
+std::string ActivationName(const Dims& d, bool fused) {
+  const bool fused_bias = d.bias && fused;
+  if (d.swiglu) return fused_bias ? "mlp_bias_swiglu" : "mlp_swiglu";
+  return fused_bias ? "mlp_bias_gelu" : "mlp_gelu";
+}
+
+void ActivationForward(std::vector<Op>& ops, const Dims& d, const FusionRules& f) {
+  const double out = d.TokenElems(d.ffn);      // elements of the activation output
+  const double in = d.swiglu ? 2 * out : out;  // elements of fc1's output
+  const double bias = (d.swiglu ? 2.0 : 1.0) * static_cast<double>(d.ffn) * d.act;
+  const double e = d.act;
+  if (d.bias && !f.bias_gelu) {
+    ops.push_back(MakeKernel("mlp_fc1_bias", OpKind::kElementwise, Pass::kForward,
+                             internal::kAddFlops * in, 2 * in * e + bias));
+  }
+  if (d.swiglu && !f.bias_gelu) {
+    ops.push_back(MakeKernel("mlp_silu", OpKind::kElementwise, Pass::kForward,
+                             (internal::kSwigluFlops - 1) * out, 2 * out * e));
+    ops.push_back(
+        MakeKernel("mlp_swiglu_mul", OpKind::kElementwise, Pass::kForward, out, 3 * out * e));
+    return;
+  }
+  const bool bias_here = d.bias && f.bias_gelu;
+  const double act_flops = d.swiglu ? internal::kSwigluFlops : internal::kGeluFlops;
+  ops.push_back(MakeKernel(ActivationName(d, f.bias_gelu), OpKind::kElementwise, Pass::kForward,
+                           act_flops * out + (bias_here ? internal::kAddFlops * in : 0),
+                           (in + out) * e + (bias_here ? bias : 0)));
+}
+
+void ActivationBackward(std::vector<Op>& ops, const Dims& d, const FusionRules& f) {
+  const double out = d.TokenElems(d.ffn);
+  const double in = d.swiglu ? 2 * out : out;
+  const double e = d.act;
+  const double bias_elems = (d.swiglu ? 2.0 : 1.0) * static_cast<double>(d.ffn);
+  const double bias_grad = bias_elems * internal::kFp32Bytes;
+  if (d.swiglu && !f.bias_gelu) {
+    ops.push_back(MakeKernel("mlp_swiglu_mul_bwd", OpKind::kElementwise, Pass::kBackward, 2 * out,
+                             5 * out * e));
+    ops.push_back(MakeKernel("mlp_silu_bwd", OpKind::kElementwise, Pass::kBackward,
+                             (internal::kSwigluBwdFlops - 2) * out, 3 * out * e));
+    ops.push_back(
+        MakeKernel("mlp_swiglu_cat_bwd", OpKind::kElementwise, Pass::kBackward, 0, 2 * in * e));
+  } else {
+    const bool bias_here = d.bias && f.bias_gelu;
+    const double act_flops = d.swiglu ? internal::kSwigluBwdFlops : internal::kGeluBwdFlops;
+    // Reads dy and the saved input (+ bias); writes dx (+ the fp32 bias gradient).
+    const double bias_bytes = bias_here ? bias_grad + bias_elems * e : 0;
+    ops.push_back(MakeKernel(ActivationName(d, f.bias_gelu) + "_bwd", OpKind::kElementwise,
+                             Pass::kBackward,
+                             act_flops * out + (bias_here ? internal::kAddFlops * in : 0),
+                             (out + 2 * in) * e + bias_bytes));
+  }
+  if (d.bias && !f.bias_gelu) {
+    ops.push_back(MakeKernel("mlp_fc1_bias_bwd", OpKind::kElementwise, Pass::kBackward,
+                             internal::kAddFlops * in, in * e + bias_grad));
+  }
+}
+
+double SavedActivationBytes(const Dims& d, const BuildOptions& o) {
+  const AttentionSizes z = Sizes(d);
+  const double e = d.act;
+  const double th = d.TokenElems(d.h);
+  double saved = 2 * th * e;  // input norm input, QKV input
+  if (o.flash_attention) {
+    saved += (z.q + 2 * z.kv) * e + internal::kFp32Bytes * d.TokenElems(d.heads);
+  } else {
+    saved += 3 * z.q * e;  // Q and K, V expanded to a_t heads
+    saved += z.s2 * (d.dropout ? 2 * e + internal::kMaskBytes : e);
+  }
+  saved += z.q * e;                                       // out-proj input
+  if (d.dropout) saved += th * internal::kMaskBytes;      // attention residual dropout mask
+  saved += 2 * th * e;                                    // post-attn norm input, fc1 input
+  saved += d.TokenElems(d.ffn) * (d.swiglu ? 2 : 1) * e;  // activation input
+  if (d.swiglu && !o.fusion.bias_gelu) saved += d.TokenElems(d.ffn) * e;  // silu output
+  saved += d.TokenElems(d.ffn) * e;                                       // fc2 input
+  if (d.dropout) saved += th * internal::kMaskBytes;  // MLP residual dropout mask
+  if (!o.fusion.norm) saved += 2 * th * e;            // normalized x of the composite norms
+  return saved;
+}
+
+}  // namespace
+
+FusionRules FusionPreset(std::string_view name, bool* ok) {
+  FusionRules rules;  // "default"
+  bool known = true;
+  if (name == "none") {
+    rules.bias_gelu = false;
+    rules.bias_dropout_add = false;
+    rules.softmax_mask = false;
+    rules.softmax_dropout = false;
+    rules.norm = false;
+    rules.norm_residual = false;
+    rules.cross_entropy = false;
+  } else if (name == "max") {
+    rules.softmax_dropout = true;
+    rules.norm_residual = true;
+    rules.cross_entropy = true;
+  } else if (name != "default") {
+    known = false;
+  }
+  if (ok != nullptr) *ok = known;
+  return rules;
+}
+
+LayerOps BuildTransformerLayer(const ModelConfig& model, const BuildOptions& options) {
+  const Dims d = internal::MakeDims(model, options);
+  const FusionRules& f = options.fusion;
+  const bool fuse_rn = internal::FuseResidualIntoNorm(f);
+  const std::int64_t qkv_n = (d.heads + 2 * d.kv_heads) * d.head_dim;
+  const std::int64_t q_width = d.heads * d.head_dim;
+  const std::int64_t fc1_n = d.swiglu ? 2 * d.ffn : d.ffn;
+  const double ar_bytes = d.TokenElems(d.h) * d.act;
+  LayerOps layer;
+
+  std::vector<Op>& fwd = layer.forward;
+  if (!fuse_rn) internal::AppendNormForward(fwd, "input_norm", d, f.norm);
+  fwd.push_back(internal::LinearForward("qkv_proj", d.tokens, qkv_n, d.h, d, d.bias));
+  AttentionForward(fwd, d, options);
+  fwd.push_back(internal::LinearForward("attn_out_proj", d.tokens, d.h, q_width, d, false));
+  if (d.tp > 1) fwd.push_back(internal::MakeTpAllReduce("tp_allreduce", Pass::kForward, ar_bytes));
+  internal::AppendResidualForward(fwd, "attn", d, f, fuse_rn);
+  if (!fuse_rn) internal::AppendNormForward(fwd, "post_attn_norm", d, f.norm);
+  fwd.push_back(internal::LinearForward("mlp_fc1", d.tokens, fc1_n, d.h, d, false));
+  ActivationForward(fwd, d, f);
+  fwd.push_back(internal::LinearForward("mlp_fc2", d.tokens, d.h, d.ffn, d, false));
+  if (d.tp > 1) fwd.push_back(internal::MakeTpAllReduce("tp_allreduce", Pass::kForward, ar_bytes));
+  internal::AppendResidualForward(fwd, "mlp", d, f, fuse_rn);
+
+  std::vector<Op>& bwd = layer.backward;
+  internal::AppendResidualBackward(bwd, "mlp", d, f, fuse_rn);
+  bwd.push_back(internal::LinearDgrad("mlp_fc2", d.tokens, d.h, d.ffn, d));
+  bwd.push_back(internal::LinearWgrad("mlp_fc2", d.tokens, d.h, d.ffn, d, false));
+  ActivationBackward(bwd, d, f);
+  bwd.push_back(internal::LinearDgrad("mlp_fc1", d.tokens, fc1_n, d.h, d));
+  if (d.tp > 1) bwd.push_back(internal::MakeTpAllReduce("tp_allreduce", Pass::kBackward, ar_bytes));
+  bwd.push_back(internal::LinearWgrad("mlp_fc1", d.tokens, fc1_n, d.h, d, false));
+  if (!fuse_rn) {
+    internal::AppendNormBackward(bwd, "post_attn_norm", d, f.norm);
+    bwd.push_back(internal::ResidualGradAdd(d));
+  }
+  internal::AppendResidualBackward(bwd, "attn", d, f, fuse_rn);
+  bwd.push_back(internal::LinearDgrad("attn_out_proj", d.tokens, d.h, q_width, d));
+  bwd.push_back(internal::LinearWgrad("attn_out_proj", d.tokens, d.h, q_width, d, false));
+  AttentionBackward(bwd, d, options);
+  bwd.push_back(internal::LinearDgrad("qkv_proj", d.tokens, qkv_n, d.h, d));
+  if (d.tp > 1) bwd.push_back(internal::MakeTpAllReduce("tp_allreduce", Pass::kBackward, ar_bytes));
+  bwd.push_back(internal::LinearWgrad("qkv_proj", d.tokens, qkv_n, d.h, d, d.bias));
+  if (!fuse_rn) {
+    internal::AppendNormBackward(bwd, "input_norm", d, f.norm);
+    bwd.push_back(internal::ResidualGradAdd(d));
+  }
+
+  layer.saved_activation_bytes = SavedActivationBytes(d, options);
+  return layer;
+}
+
+}  // namespace foresight::ops

@@ -13,10 +13,13 @@
 //   qkv 2bsh(h + 2kv)/tp, scores 2bs^2h/tp, context 2bs^2h/tp, proj 2bsh^2/tp,
 //   mlp 4bshf/tp (gelu) or 6bshf/tp (swiglu).
 // Backward: each GEMM has a data-gradient and a weight-gradient GEMM of the same FLOPs;
-// attention core backward is 2x its forward.
+// attention core backward is 2x its forward. GEMM bytes: operands read once, result written
+// once; weight-gradient GEMMs read and write the fp32 main gradient (Megatron's
+// gradient_accumulation_fusion), 8 bytes per weight.
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "base/dtype.h"
@@ -27,16 +30,28 @@ namespace foresight::ops {
 
 // Fusion rules (each changes kernel count and HBM bytes; see docs/model.md).
 struct FusionRules {
-  bool bias_gelu = true;            // bias + activation in one kernel
-  bool bias_dropout_add = true;     // bias + dropout + residual add in one kernel
-  bool softmax_mask = true;         // scale + mask + softmax (+ dropout) in one kernel (unfused attn)
-  bool norm = true;                 // norm as one fused kernel (vs separate mean/var/scale kernels)
-  bool norm_residual = false;       // residual add fused into the following norm ("max")
-  bool cross_entropy = true;        // fused vocab-parallel cross entropy
+  bool bias_gelu = true;         // bias + activation (gelu or swiglu) in one kernel
+  bool bias_dropout_add = true;  // bias + dropout + residual add in one kernel
+  bool softmax_mask = true;      // scale + mask + softmax in one kernel (unfused attention)
+  bool softmax_dropout = false;  // attention dropout fused into that softmax kernel ("max")
+  bool norm = true;              // norm as one fused kernel (vs separate stats/scale kernels)
+  bool norm_residual = false;    // bias-dropout-add fused into the following norm ("max");
+                                 // needs `norm`
+  bool cross_entropy = false;    // fused vocab-parallel cross entropy (two passes over the
+                                 // logits); Megatron-LM's --cross-entropy-loss-fusion, off by
+                                 // default, so "default" runs the eager PyTorch version
 };
-// "none": nothing fused; "default": Megatron-LM's default fused kernels; "max": everything above.
+// "none": nothing fused; "default": Megatron-LM's default fused kernels (= FusionRules{});
+// "max": default + softmax_dropout, norm_residual, cross_entropy. Unknown names set *ok =
+// false (ok may be null) and return the default rules.
 FusionRules FusionPreset(std::string_view name, bool* ok);
 
+// Preconditions (FS_CHECK; plan validation reports them to users): micro_batch, tp >= 1; tp
+// divides heads and ffn_hidden; heads divides hidden; tp divides kv_heads or kv_heads divides tp
+// (then each rank keeps one replicated KV head). The vocabulary is split ceil(vocab/tp) per rank.
+// Element sizes: activations, GEMM outputs and weights at BytesOf(dtype), except fp8 where only
+// GEMM operands are 1 byte and everything stored is bf16 (Transformer Engine's fp8 recipe; its
+// cast kernels are not modelled). Masks are 1 byte (torch.bool), statistics and losses fp32.
 struct BuildOptions {
   std::int64_t micro_batch = 1;
   std::int64_t tp = 1;
@@ -46,21 +61,58 @@ struct BuildOptions {
   FusionRules fusion;
 };
 
+// Op sequences and names (per rank; GEMMs are "<name>" forward, "<name>_dgrad" and
+// "<name>_wgrad" backward; elementwise backward kernels are "<name>_bwd"):
+//   layer forward: input_norm, qkv_proj, [rope_q, rope_k], attention core, attn_out_proj,
+//     [tp_allreduce], attn residual block, post_attn_norm, mlp_fc1, activation, mlp_fc2,
+//     [tp_allreduce], mlp residual block.
+//   attention core: attn_flash, or [attn_expand_kv] attn_scores, attn_softmax (or attn_mask +
+//     attn_softmax, or attn_softmax_dropout), [attn_probs_dropout], attn_context; the batched
+//     GEMMs have two data-gradient GEMMs each (attn_context_dgrad_probs/_v,
+//     attn_scores_dgrad_q/_k) and no weight gradient.
+//   residual block: "<attn|mlp>_bias_dropout_add" fused (parts absent from the model are dropped
+//     from the name: "mlp_add" for a model without bias and dropout) or separate _bias,
+//     _dropout, _residual_add kernels. With norm_residual the block is one kernel with the
+//     following norm ("attn_bias_dropout_add_norm"): the layer then has no input_norm and its
+//     MLP block computes the next layer's input norm (the embedding computes layer 0's, and
+//     the head has no final_norm), so a stack of layers has exactly the kernels of the model.
+//   layer backward: the reverse; the TP all-reduces follow qkv_proj_dgrad and mlp_fc1_dgrad;
+//     each norm backward is followed by residual_grad_add (the gradient of the residual stream
+//     summed with the norm branch), which the norm_residual kernels do themselves.
+//   embedding: embedding_gather, [tp_allreduce], [pos_embedding_gather, embedding_add],
+//     [embedding_dropout]; backward embedding_dropout_bwd, [pos_embedding_wgrad],
+//     embedding_wgrad, embedding_grad_accum.
+//   head: final_norm, logits, cross-entropy kernels with tp_allreduce_ce_max and
+//     tp_allreduce_ce_sum; backward ce_bwd kernels, logits_dgrad, [tp_allreduce],
+//     logits_wgrad, final_norm_bwd.
+// Dropout appears only when options.dropout; rope only without learned positions; the
+// tp_allreduce ops only when tp > 1.
 struct LayerOps {
   std::vector<Op> forward;   // in issue order
   std::vector<Op> backward;  // in issue order (includes weight-gradient GEMMs)
-  // Bytes of activations one micro-batch keeps from this forward for the backward, per rank.
+  // Bytes of activations one micro-batch keeps from this forward for the backward, per rank
+  // (no sequence parallelism, so the norm/residual tensors are replicated across TP ranks).
+  // For a GPT layer with unfused attention, dropout and 16-bit activations this is exactly
+  // Korthikanti et al. 2022 (Sec. 4.2.1, tensor parallel): s*b*h*(10 + 24/t + 5*a*s/(h*t)).
+  // FlashAttention drops the 5as/h term and keeps its fp32 log-sum-exp (4*b*(a/t)*s bytes).
+  // Small per-token norm statistics are not counted, as in Korthikanti et al. The tensor
+  // list (general shapes) is in layer_builder.cc.
   double saved_activation_bytes = 0;
 };
 
-// One transformer layer.
+// One transformer layer. The builders are O(number of ops) (a few dozen) and allocation-light.
 LayerOps BuildTransformerLayer(const ModelConfig& model, const BuildOptions& options);
-// Token embedding (+ positions), on the first pipeline stage.
+// Token embedding (+ positions), on the first pipeline stage. Saves the dropout mask (b*s*h
+// bytes). Its backward produces the dense (V/tp) x h weight gradient and adds it into the fp32
+// main gradient (Pass::kWeightGrad).
 LayerOps BuildEmbedding(const ModelConfig& model, const BuildOptions& options);
-// Final norm, logits (output projection) and cross-entropy loss, on the last stage.
+// Final norm, logits (output projection) and cross-entropy loss, on the last stage. Saves the
+// final-norm input and the logits input (e*b*s*h each) and the fp32 softmax (4*b*s*V/tp).
 LayerOps BuildHead(const ModelConfig& model, const BuildOptions& options);
 // Mixed-precision Adam over `params` parameters held by this rank: reads fp32 master weights,
-// two fp32 moments and the gradient; writes them and the low-precision weights.
+// two fp32 moments and the gradient; writes them and the low-precision weights. Per parameter:
+// 4 (fp32 main grad, as Megatron keeps) + 12 read + 12 written + 2 (bf16/fp16 weight; fp8 runs
+// keep bf16 weights) = 30 B; fp32/tf32 has no master copy: 28 B. 12 FLOPs per parameter.
 Op BuildAdamStep(double params, Dtype dtype);
 
 // Model FLOPs (matmuls only, forward + backward, no recompute) of one step of `global_batch`

@@ -1,7 +1,13 @@
 // Op: one kernel (or one collective) of a training step, with exact FLOP and byte counts.
 //
-// FLOPs count a multiply-add as 2. GEMM FLOPs are 2*m*n*k*batch. Bytes are the bytes the kernel
-// reads plus writes in HBM at the op's storage dtype (operands, results, saved masks/stats).
+// FLOPs count a multiply-add as 2. GEMM FLOPs are 2*m*n*k*batch (a bias added in the GEMM
+// epilogue is not counted). `flops` follows the model-FLOPs convention (Narayanan et al. 2021):
+// attention counts the full s x s score matrix and an attention backward is 2x its forward;
+// `executed_flops` says what the kernel really executes when that differs (a causal
+// FlashAttention kernel skips fully masked tiles). Bytes are the bytes the kernel reads plus
+// writes in HBM at the op's storage dtype (operands, results, saved masks/stats). Collectives
+// carry their buffer size in `comm_bytes` and leave `bytes` at 0: their HBM traffic is part of
+// the collective cost model.
 #pragma once
 
 #include <cstdint>
@@ -23,13 +29,19 @@ enum class OpKind : std::uint8_t {
 
 enum class Pass : std::uint8_t {
   kForward,
-  kBackward,  // input-gradient (data-gradient) work, and elementwise backward
-  kWeightGrad,  // weight-gradient GEMMs
+  kBackward,    // input-gradient (data-gradient) work, and elementwise backward
+  kWeightGrad,  // weight-gradient GEMMs (and the embedding's weight-gradient scatter)
   kOptimizer,
 };
 
 enum class CommGroup : std::uint8_t { kNone, kTensor, kData, kPipeline };
-enum class CollectiveKind : std::uint8_t { kNone, kAllReduce, kAllGather, kReduceScatter, kSendRecv };
+enum class CollectiveKind : std::uint8_t {
+  kNone,
+  kAllReduce,
+  kAllGather,
+  kReduceScatter,
+  kSendRecv
+};
 
 struct Op {
   std::string name;  // e.g. "qkv_proj", "attn_flash", "mlp_fc1", "tp_allreduce"
@@ -37,16 +49,27 @@ struct Op {
   Pass pass = Pass::kForward;
   // GEMM shape (per rank, after tensor-parallel sharding); zero for non-GEMMs.
   std::int64_t m = 0, n = 0, k = 0, batch = 1;
-  double flops = 0;         // per rank
-  double bytes = 0;         // HBM bytes read + written, per rank
-  bool model_flops = false; // counted in model FLOPs (matmuls incl. attention and logits)
+  double flops = 0;          // per rank, model-FLOPs convention (see above)
+  double bytes = 0;          // HBM bytes read + written, per rank
+  bool model_flops = false;  // counted in model FLOPs (matmuls incl. attention and logits)
+  // FLOPs the kernel executes when different from `flops`; 0 = same as `flops`. Set for
+  // causal FlashAttention: forward (n+1)/(2n) of `flops` with n = ceil(s/128) query tiles,
+  // backward 2.5x forward (it recomputes the scores), times the same fraction.
+  double executed_flops = 0;
   // Collectives: group and bytes (the full buffer per rank, nccl-tests "size").
   CommGroup group = CommGroup::kNone;
   CollectiveKind collective = CollectiveKind::kNone;
   double comm_bytes = 0;
 };
 
+// The FLOPs a cost model should time: executed_flops when set, else flops.
+inline double ExecutedFlops(const Op& op) {
+  return op.executed_flops > 0 ? op.executed_flops : op.flops;
+}
+
 std::string_view OpKindName(OpKind kind);
 std::string_view PassName(Pass pass);
+std::string_view CommGroupName(CommGroup group);           // "none", "tp", "dp", "pp"
+std::string_view CollectiveKindName(CollectiveKind kind);  // "all_reduce", ...
 
 }  // namespace foresight::ops
