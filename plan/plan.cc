@@ -1,1 +1,159 @@
-// placeholder: implemented in a following commit
+#include "plan/plan.h"
+
+#include <string>
+#include <vector>
+
+namespace foresight::plan {
+namespace {
+
+std::vector<std::int64_t> Divisors(std::int64_t n) {
+  std::vector<std::int64_t> out;
+  for (std::int64_t d = 1; d <= n; ++d) {
+    if (n % d == 0) out.push_back(d);
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::int64_t>& values) {
+  std::string out;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += std::to_string(values[i]);
+  }
+  return out;
+}
+
+// Values of x in [1, limit] dividing both a and b (b = 0 means only a).
+std::vector<std::int64_t> CommonDivisors(std::int64_t a, std::int64_t b, std::int64_t limit) {
+  std::vector<std::int64_t> out;
+  for (std::int64_t d : Divisors(a)) {
+    if (d <= limit && (b == 0 || b % d == 0)) out.push_back(d);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view ScheduleName(Schedule s) {
+  switch (s) {
+    case Schedule::kGpipe:
+      return "gpipe";
+    case Schedule::k1F1B:
+      return "1f1b";
+  }
+  return "1f1b";
+}
+
+std::string_view RecomputeName(Recompute r) {
+  switch (r) {
+    case Recompute::kNone:
+      return "none";
+    case Recompute::kFull:
+      return "full";
+  }
+  return "none";
+}
+
+std::int64_t MicroBatches(const TrainingConfig& training, const Plan& plan) {
+  return training.global_batch / (training.micro_batch * plan.dp);
+}
+
+std::vector<PlanError> ValidateAndResolve(const ops::ModelConfig& model,
+                                          const ClusterConfig& cluster,
+                                          const TrainingConfig& training, Plan& plan) {
+  std::vector<PlanError> errors;
+  auto fail = [&errors](std::string key, std::string message) {
+    errors.push_back(PlanError{std::move(key), std::move(message)});
+  };
+  auto positive = [&](const std::string& key, std::int64_t v) {
+    if (v <= 0) fail(key, key + " must be a positive integer, found " + std::to_string(v));
+    return v > 0;
+  };
+
+  bool dims_ok = positive("model.layers", model.layers) & positive("model.hidden", model.hidden) &
+                 positive("model.heads", model.heads) & positive("model.kv_heads", model.kv_heads) &
+                 positive("model.ffn_hidden", model.ffn_hidden) &
+                 positive("model.vocab", model.vocab) & positive("model.seq_len", model.seq_len);
+  if (dims_ok && model.hidden % model.heads != 0) {
+    fail("model.hidden", "hidden=" + std::to_string(model.hidden) +
+                             " is not divisible by heads=" + std::to_string(model.heads));
+  }
+  if (dims_ok && model.heads % model.kv_heads != 0) {
+    fail("model.kv_heads", "kv_heads=" + std::to_string(model.kv_heads) +
+                               " does not divide heads=" + std::to_string(model.heads) +
+                               "; valid kv_heads: " + Join(Divisors(model.heads)));
+  }
+  bool cluster_ok = positive("cluster.nodes", cluster.nodes) &
+                    positive("cluster.gpus_per_node", cluster.gpus_per_node);
+  bool train_ok = positive("training.global_batch", training.global_batch) &
+                  positive("training.micro_batch", training.micro_batch);
+  bool plan_ok =
+      positive("plan.tp", plan.tp) & positive("plan.pp", plan.pp) & positive("plan.vpp", plan.vpp);
+  if (plan.dp < 0) {
+    fail("plan.dp", "plan.dp must be a positive integer (or omitted to derive it), found " +
+                        std::to_string(plan.dp));
+    plan_ok = false;
+  }
+  if (plan.grad_bucket_bytes <= 0) {
+    fail("plan.grad_bucket_bytes", "grad_bucket_bytes must be > 0");
+  }
+  if (!dims_ok || !cluster_ok || !train_ok || !plan_ok) return errors;
+
+  // Tensor parallelism splits attention heads (and KV heads, which must not be split below one
+  // per rank) and the MLP hidden dimension.
+  if (model.heads % plan.tp != 0 || model.kv_heads % plan.tp != 0 ||
+      model.ffn_hidden % plan.tp != 0) {
+    fail("plan.tp",
+         "tp=" + std::to_string(plan.tp) + " does not divide heads=" + std::to_string(model.heads) +
+             (model.kv_heads != model.heads ? ", kv_heads=" + std::to_string(model.kv_heads)
+                                            : std::string()) +
+             " and ffn_hidden=" + std::to_string(model.ffn_hidden) + "; valid tp: " +
+             Join(CommonDivisors(model.kv_heads, model.ffn_hidden, model.kv_heads)));
+  }
+  if (model.layers % plan.pp != 0) {
+    fail("plan.pp", "pp=" + std::to_string(plan.pp) +
+                        " does not divide layers=" + std::to_string(model.layers) +
+                        "; valid pp: " + Join(Divisors(model.layers)));
+  }
+  if (plan.vpp != 1) {
+    fail("plan.vpp", "vpp=" + std::to_string(plan.vpp) +
+                         ": interleaved pipeline stages are not supported yet; valid vpp: 1");
+  }
+
+  const std::int64_t world = cluster.world_size();
+  const std::int64_t model_parallel = plan.tp * plan.pp;
+  if (plan.dp == 0) {
+    if (world % model_parallel != 0) {
+      fail("plan.tp", "tp*pp = " + std::to_string(model_parallel) +
+                          " does not divide the world size " + std::to_string(world) + " (" +
+                          std::to_string(cluster.nodes) + " nodes x " +
+                          std::to_string(cluster.gpus_per_node) + " GPUs)");
+      return errors;
+    }
+    plan.dp = world / model_parallel;
+  } else if (model_parallel * plan.dp != world) {
+    fail("plan.dp", "tp*pp*dp = " + std::to_string(plan.tp) + "*" + std::to_string(plan.pp) + "*" +
+                        std::to_string(plan.dp) + " = " + std::to_string(model_parallel * plan.dp) +
+                        " does not equal the world size " + std::to_string(world) + " (" +
+                        std::to_string(cluster.nodes) + " nodes x " +
+                        std::to_string(cluster.gpus_per_node) + " GPUs)" +
+                        (world % model_parallel == 0 ? "; with this tp and pp, dp must be " +
+                                                           std::to_string(world / model_parallel)
+                                                     : std::string()));
+    return errors;
+  }
+  const std::int64_t per_step = training.micro_batch * plan.dp;
+  if (training.global_batch % per_step != 0) {
+    fail("training.global_batch",
+         "global_batch=" + std::to_string(training.global_batch) +
+             " is not divisible by micro_batch*dp = " + std::to_string(training.micro_batch) + "*" +
+             std::to_string(plan.dp) + " = " + std::to_string(per_step) +
+             "; nearest valid global_batch: " +
+             std::to_string(
+                 std::max<std::int64_t>(per_step, training.global_batch / per_step * per_step)) +
+             " or " + std::to_string((training.global_batch / per_step + 1) * per_step));
+  }
+  return errors;
+}
+
+}  // namespace foresight::plan

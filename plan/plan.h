@@ -33,7 +33,7 @@ struct Plan {
   std::string fusion_preset = "default";  // "none" | "default" | "max" | "custom"
   ops::FusionRules fusion;                // resolved rules
   Overlap overlap;
-  double grad_bucket_bytes = 40e6 * 2;    // DP bucket size (Megatron: 40M elements, bf16 grads)
+  double grad_bucket_bytes = 40e6 * 2;  // DP bucket size (Megatron: 40M elements, bf16 grads)
 };
 
 struct TrainingConfig {

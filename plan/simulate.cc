@@ -1,1 +1,152 @@
-// placeholder: implemented in a following commit
+#include "plan/simulate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+
+namespace foresight::plan {
+namespace {
+
+using Interval = std::pair<std::int64_t, std::int64_t>;  // [start, end) in ps
+
+// Union of two sorted lists of intervals (each list sorted by start, non-overlapping within a
+// list), as a sorted list of disjoint intervals.
+std::vector<Interval> Union(const std::vector<Interval>& a, const std::vector<Interval>& b) {
+  std::vector<Interval> merged;
+  merged.reserve(a.size() + b.size());
+  std::merge(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(merged));
+  std::vector<Interval> out;
+  for (const Interval& iv : merged) {
+    if (iv.second <= iv.first) continue;
+    if (!out.empty() && iv.first <= out.back().second) {
+      out.back().second = std::max(out.back().second, iv.second);
+    } else {
+      out.push_back(iv);
+    }
+  }
+  return out;
+}
+
+// Total length of the intersection of two sorted lists of disjoint intervals.
+std::int64_t IntersectionLength(const std::vector<Interval>& a, const std::vector<Interval>& b) {
+  std::int64_t total = 0;
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    const std::int64_t lo = std::max(a[i].first, b[j].first);
+    const std::int64_t hi = std::min(a[i].second, b[j].second);
+    if (hi > lo) total += hi - lo;
+    if (a[i].second < b[j].second) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return total;
+}
+
+std::int64_t Length(const std::vector<Interval>& v) {
+  std::int64_t total = 0;
+  for (const auto& iv : v) total += iv.second - iv.first;
+  return total;
+}
+
+}  // namespace
+
+Result<StepResult> SimulateStep(const StepInput& input) {
+  StepResult result;
+  result.compiled = CompileStep(input);
+  const CompiledStep& c = result.compiled;
+  Result<sim::RunResult> run = sim::Engine().Run(c.graph);
+  if (!run.ok()) return run.error();
+  result.run = std::move(run).value();
+  const sim::RunResult& r = result.run;
+
+  const double step = r.makespan.ToSeconds();
+  const auto world = input.cluster.world_size();
+  const double peak = input.hardware.gpu.PeakFlopsPerS(input.training.dtype);
+  result.step_time_s = step;
+  result.world_size = world;
+  result.micro_batches = c.micro_batches;
+  result.num_tasks = c.graph.num_tasks();
+  result.samples_per_s = static_cast<double>(input.training.global_batch) / step;
+  result.tokens_per_s = result.samples_per_s * static_cast<double>(input.model.seq_len);
+  result.model_flops_per_step = c.model_flops_per_step;
+  result.hardware_flops_per_step = c.hardware_flops_per_step;
+  result.model_tflops_per_gpu = c.model_flops_per_step / step / static_cast<double>(world) / 1e12;
+  result.hardware_tflops_per_gpu =
+      c.hardware_flops_per_step / step / static_cast<double>(world) / 1e12;
+  result.mfu = c.model_flops_per_step / (step * static_cast<double>(world) * peak);
+  result.hfu = c.hardware_flops_per_step / (step * static_cast<double>(world) * peak);
+
+  // Time breakdown per stage (see simulate.h).
+  const std::size_t stages = c.stages.size();
+  std::vector<std::vector<Interval>> compute_busy(stages), comm_side(stages), p2p_side(stages);
+  std::vector<TimeBreakdown> times(stages);
+  for (sim::TaskId t = 0; t < c.graph.num_tasks(); ++t) {
+    const sim::StreamId stream = c.graph.stream(t);
+    const auto stage = static_cast<std::size_t>(c.graph.stream_info(stream).rank);
+    const StageInfo& info = c.stages[stage];
+    const Interval iv{r.start[t].ps(), r.end[t].ps()};
+    const double seconds = static_cast<double>(iv.second - iv.first) * 1e-12;
+    if (stream == info.compute_stream) {
+      compute_busy[stage].push_back(iv);
+      switch (c.segments[c.graph.tag(t)].work) {
+        case WorkClass::kCompute:
+          times[stage].compute_s += seconds;
+          break;
+        case WorkClass::kOptimizer:
+          times[stage].other_s += seconds;
+          break;
+        case WorkClass::kComm:
+          times[stage].exposed_comm_s += seconds;
+          break;
+      }
+    } else if (stream == info.comm_stream) {
+      comm_side[stage].push_back(iv);
+    } else {
+      p2p_side[stage].push_back(iv);
+    }
+  }
+  for (std::size_t s = 0; s < stages; ++s) {
+    const std::vector<Interval> side = Union(comm_side[s], p2p_side[s]);
+    const std::vector<Interval> busy = Union(compute_busy[s], {});
+    const double exposed =
+        static_cast<double>(Length(side) - IntersectionLength(side, busy)) * 1e-12;
+    TimeBreakdown& tb = times[s];
+    tb.exposed_comm_s += exposed;
+    tb.bubble_s = std::max(0.0, step - tb.compute_s - tb.other_s - tb.exposed_comm_s);
+    result.time.compute_s += tb.compute_s / static_cast<double>(stages);
+    result.time.exposed_comm_s += tb.exposed_comm_s / static_cast<double>(stages);
+    result.time.other_s += tb.other_s / static_cast<double>(stages);
+    result.time.bubble_s += tb.bubble_s / static_cast<double>(stages);
+  }
+
+  // Memory: the engine's peak per stage, plus the allocator-fragmentation allowance.
+  const double frag = input.hardware.memory.fragmentation_fraction;
+  result.capacity_bytes = static_cast<double>(input.hardware.gpu.memory_bytes);
+  for (std::size_t s = 0; s < stages; ++s) {
+    const sim::PoolUsage& usage = r.pools[static_cast<std::size_t>(c.stages[s].pool)];
+    StageResult sr;
+    sr.stage = static_cast<std::int32_t>(s);
+    MemoryBreakdown& b = sr.breakdown;
+    b.weights = static_cast<double>(usage.peak_breakdown[kWeights]);
+    b.gradients = static_cast<double>(usage.peak_breakdown[kGradients]);
+    b.optimizer = static_cast<double>(usage.peak_breakdown[kOptimizerStates]);
+    b.activations = static_cast<double>(usage.peak_breakdown[kActivations]);
+    // Whole bytes: the allowance is rounded once, to the nearest byte.
+    b.other = static_cast<double>(usage.peak_breakdown[kOther]) +
+              std::round(frag * (b.weights + b.gradients + b.optimizer + b.activations));
+    sr.peak_bytes = b.total();
+    sr.time = times[s];
+    if (sr.peak_bytes > result.peak_bytes) {
+      result.peak_bytes = sr.peak_bytes;
+      result.peak_stage = sr.stage;
+    }
+    result.stages.push_back(sr);
+  }
+  result.fits = result.peak_bytes <= result.capacity_bytes;
+  return result;
+}
+
+}  // namespace foresight::plan
