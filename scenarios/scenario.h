@@ -4,6 +4,22 @@
 // line and column of the offending key or value, what was found and what was expected. `--set
 // key=value` overrides are applied to the YAML tree before validation; an error in an override
 // names the override.
+//
+// Error rendering (Error::ToString()):
+//   "file:line:column: plan.tp: expected a positive integer, found 'eight'"
+//   "--set plan.tp=abc: plan.tp: expected a positive integer, found 'abc'"
+// When plan validation finds several problems, the Error locates the first; each further one
+// follows in the message on its own line, rendered the same way.
+// A key whose value was not written (a default or derived value) is located at its section.
+//
+// Resolution: cluster.hardware, when it is a path (contains '/' or ends in .yaml/.yml) and
+// relative, is resolved against the scenario file's directory (LoadScenarioFile) and stored
+// resolved in Scenario::cluster.hardware; one given with --set, or read by LoadScenarioText, is
+// relative to the working directory. cluster.gpus_per_node is always resolved (> 0) and at most
+// the hardware's. plan.dp is derived when absent. name defaults to the source file's stem.
+//
+// Loading never throws (yaml-cpp exceptions are caught here) and keeps no global state; the
+// result depends only on the text, the overrides and the hardware profile it names.
 #pragma once
 
 #include <string>
@@ -23,10 +39,14 @@ struct Scenario {
   plan::ClusterConfig cluster;
   hw::HardwareProfile hardware;  // loaded and overridden (cluster.hardware + cluster.overrides)
   plan::TrainingConfig training;
-  plan::Plan plan;               // validated, dp derived
+  plan::Plan plan;  // validated, dp derived
 };
 
 // A command-line override "dotted.key=value"; value is parsed as YAML (so 4, true, [1,2] work).
+// The text splits at the first '='; the key must be non-empty dot-separated names without
+// spaces. Missing intermediate mappings are created when the override is applied; an existing
+// key containing dots (cluster.overrides: {gpu.memory_bytes: ...}) is matched whole. Overrides
+// apply in order, so a later one wins.
 struct SetOverride {
   std::string key;
   std::string value;

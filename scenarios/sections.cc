@@ -1,0 +1,268 @@
+#include "scenarios/internal/sections.h"
+
+#include <initializer_list>
+#include <string>
+#include <utility>
+
+#include "models/ops/layer_builder.h"
+
+namespace foresight::scenarios::internal {
+namespace {
+
+// The first failed status of reads that were all evaluated, in order (braced lists are
+// evaluated left to right); the reads write distinct fields, so evaluating all is harmless.
+Status FirstError(std::initializer_list<Status> statuses) {
+  for (const Status& s : statuses) {
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+constexpr const char* kNeedsDims = " (required when model.preset is not given)";
+
+// The FusionRules field names, in declaration order.
+std::vector<std::string> FusionRuleKeys() {
+  return {"bias_gelu", "bias_dropout_add", "softmax_mask", "softmax_dropout",
+          "norm",      "norm_residual",    "cross_entropy"};
+}
+
+// Flattens the (possibly nested) mapping `map` into dotted keys under `prefix`.
+Status FlattenOverrides(const MapReader& map, const std::string& prefix,
+                        std::vector<hw::HardwareOverride>* out) {
+  for (const MapReader::Entry& e : map.entries()) {
+    const std::string key = prefix.empty() ? e.key : prefix + "." + e.key;
+    if (e.value.IsMap()) {
+      Result<MapReader> nested = map.ChildAnyKeys(e.key);
+      if (!nested.ok()) return nested.error();
+      if (Status s = FlattenOverrides(*nested, key, out); !s.ok()) return s;
+      continue;
+    }
+    hw::HardwareOverride o;
+    o.key = key;
+    o.value = e.value;
+    const std::string path = map.PathOf(e.key);
+    if (const std::string* set_text = map.context().OverrideFor(path)) {
+      o.file = "--set " + *set_text;
+    } else {
+      o.file = map.context().source();
+      const YAML::Mark m = e.value.Mark();
+      if (!m.is_null()) {
+        o.line = m.line + 1;
+        o.column = m.column + 1;
+      }
+    }
+    out->push_back(std::move(o));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<std::string> TopLevelKeys() { return {"name", "model", "cluster", "training", "plan"}; }
+
+Status ReadModel(const MapReader& top, ops::ModelConfig* model) {
+  if (Status s = top.Require("model"); !s.ok()) return s;
+  Result<MapReader> r = top.Child(
+      "model", {"preset", "layers", "hidden", "heads", "kv_heads", "ffn_hidden", "activation",
+                "norm", "vocab", "seq_len", "bias", "tied_embeddings", "learned_positions"});
+  if (!r.ok()) return r.error();
+  const MapReader& m = *r;
+
+  ops::ModelConfig config;
+  if (const MapReader::Entry* preset = m.Find("preset")) {
+    std::string name;
+    if (Status s = m.ReadString("preset", &name); !s.ok()) return s;
+    std::optional<ops::ModelConfig> found = ops::FindPreset(name);
+    if (!found) {
+      const std::vector<std::string> names = ops::PresetNames();
+      std::string message = "unknown preset '" + name + "'; valid presets: " + JoinNames(names);
+      const std::string guess = ClosestMatch(name, names);
+      if (!guess.empty()) message += "; did you mean '" + guess + "'?";
+      return m.ValueError(*preset, message);
+    }
+    config = *found;
+    config.preset = name;
+  } else {
+    for (const char* key : {"layers", "hidden", "heads", "vocab", "seq_len"}) {
+      if (Status s = m.Require(key, kNeedsDims); !s.ok()) return s;
+    }
+  }
+
+  std::string activation(ops::ActivationName(config.activation));
+  std::string norm(ops::NormName(config.norm));
+  const std::vector<std::string> activations = {
+      std::string(ops::ActivationName(ops::Activation::kGelu)),
+      std::string(ops::ActivationName(ops::Activation::kSwiglu))};
+  const std::vector<std::string> norms = {std::string(ops::NormName(ops::Norm::kLayerNorm)),
+                                          std::string(ops::NormName(ops::Norm::kRmsNorm))};
+  if (Status s = FirstError({
+          m.ReadPositiveInt("layers", &config.layers),
+          m.ReadPositiveInt("hidden", &config.hidden),
+          m.ReadPositiveInt("heads", &config.heads),
+          m.ReadPositiveInt("kv_heads", &config.kv_heads),
+          m.ReadPositiveInt("ffn_hidden", &config.ffn_hidden),
+          m.ReadChoice("activation", activations, &activation),
+          m.ReadChoice("norm", norms, &norm),
+          m.ReadPositiveInt("vocab", &config.vocab),
+          m.ReadPositiveInt("seq_len", &config.seq_len),
+          m.ReadBool("bias", &config.bias),
+          m.ReadBool("tied_embeddings", &config.tied_embeddings),
+          m.ReadBool("learned_positions", &config.learned_positions),
+      });
+      !s.ok()) {
+    return s;
+  }
+  const std::optional<ops::Activation> parsed_activation = ops::ParseActivation(activation);
+  const std::optional<ops::Norm> parsed_norm = ops::ParseNorm(norm);
+  FS_CHECK(parsed_activation && parsed_norm, "ActivationName/NormName must round-trip");
+  config.activation = *parsed_activation;
+  config.norm = *parsed_norm;
+  if (config.preset.empty()) {
+    if (!m.Has("kv_heads")) config.kv_heads = config.heads;
+    if (!m.Has("ffn_hidden")) config.ffn_hidden = 4 * config.hidden;
+  }
+  *model = std::move(config);
+  return Status::Ok();
+}
+
+Status ReadCluster(const MapReader& top, plan::ClusterConfig* cluster,
+                   std::vector<hw::HardwareOverride>* overrides) {
+  if (Status s = top.Require("cluster"); !s.ok()) return s;
+  Result<MapReader> r = top.Child("cluster", {"hardware", "nodes", "gpus_per_node", "overrides"});
+  if (!r.ok()) return r.error();
+  const MapReader& c = *r;
+  if (Status s = c.Require("hardware"); !s.ok()) return s;
+  plan::ClusterConfig config;
+  if (Status s = FirstError({
+          c.ReadString("hardware", &config.hardware),
+          c.ReadPositiveInt("nodes", &config.nodes),
+          c.ReadPositiveInt("gpus_per_node", &config.gpus_per_node),
+      });
+      !s.ok()) {
+    return s;
+  }
+  std::vector<hw::HardwareOverride> flat;
+  Result<MapReader> o = c.ChildAnyKeys("overrides", /*null_is_empty=*/true);
+  if (!o.ok()) return o.error();
+  if (Status s = FlattenOverrides(*o, "", &flat); !s.ok()) return s;
+  *cluster = std::move(config);
+  *overrides = std::move(flat);
+  return Status::Ok();
+}
+
+Status ReadTraining(const MapReader& top, plan::TrainingConfig* training) {
+  if (Status s = top.Require("training"); !s.ok()) return s;
+  Result<MapReader> r = top.Child("training", {"global_batch", "micro_batch", "dtype"});
+  if (!r.ok()) return r.error();
+  const MapReader& t = *r;
+  if (Status s = t.Require("global_batch"); !s.ok()) return s;
+  plan::TrainingConfig config;
+  const std::vector<std::string> dtypes = {"bf16", "fp16", "fp32"};
+  if (const MapReader::Entry* e = t.Find("dtype");
+      e != nullptr && e->value.IsScalar() && e->value.Scalar() == "fp8") {
+    return t.ValueError(*e, "fp8 comes with a later release; valid: " + JoinNames(dtypes));
+  }
+  std::string dtype(DtypeName(config.dtype));
+  if (Status s = FirstError({
+          t.ReadPositiveInt("global_batch", &config.global_batch),
+          t.ReadPositiveInt("micro_batch", &config.micro_batch),
+          t.ReadChoice("dtype", dtypes, &dtype),
+      });
+      !s.ok()) {
+    return s;
+  }
+  const std::optional<Dtype> parsed_dtype = ParseDtype(dtype);
+  FS_CHECK(parsed_dtype.has_value(), "ParseDtype must accept " + dtype);
+  config.dtype = *parsed_dtype;
+  *training = config;
+  return Status::Ok();
+}
+
+Status ReadPlan(const MapReader& top, plan::Plan* plan) {
+  Result<MapReader> r =
+      top.Child("plan", {"tp", "pp", "dp", "vpp", "schedule", "recompute", "flash_attention",
+                         "fusion", "overlap", "grad_bucket_bytes"});
+  if (!r.ok()) return r.error();
+  const MapReader& p = *r;
+  plan::Plan config;
+  std::string schedule(plan::ScheduleName(config.schedule));
+  std::string recompute(plan::RecomputeName(config.recompute));
+  const std::vector<std::string> schedules = {
+      std::string(plan::ScheduleName(plan::Schedule::kGpipe)),
+      std::string(plan::ScheduleName(plan::Schedule::k1F1B))};
+  const std::vector<std::string> recomputes = {
+      std::string(plan::RecomputeName(plan::Recompute::kNone)),
+      std::string(plan::RecomputeName(plan::Recompute::kFull))};
+  if (Status s = FirstError({
+          p.ReadPositiveInt("tp", &config.tp),
+          p.ReadPositiveInt("pp", &config.pp),
+          p.ReadPositiveInt("dp", &config.dp),
+          p.ReadPositiveInt("vpp", &config.vpp),
+          p.ReadChoice("schedule", schedules, &schedule),
+          p.ReadChoice("recompute", recomputes, &recompute),
+          p.ReadBool("flash_attention", &config.flash_attention),
+          p.ReadPositiveDouble("grad_bucket_bytes", &config.grad_bucket_bytes),
+      });
+      !s.ok()) {
+    return s;
+  }
+  if (config.vpp != 1) {
+    return p.ValueError(*p.Find("vpp"),
+                        "vpp > 1 (interleaved schedule) is not supported yet; valid: 1");
+  }
+  config.schedule = schedule == schedules[0] ? plan::Schedule::kGpipe : plan::Schedule::k1F1B;
+  config.recompute = recompute == recomputes[0] ? plan::Recompute::kNone : plan::Recompute::kFull;
+
+  // fusion: a preset name, or a mapping of rule -> bool on top of "default".
+  bool ok = false;
+  config.fusion_preset = "default";
+  config.fusion = ops::FusionPreset(config.fusion_preset, &ok);
+  FS_CHECK(ok, "FusionPreset(\"default\") must exist");
+  if (const MapReader::Entry* e = p.Find("fusion")) {
+    if (e->value.IsMap()) {
+      Result<MapReader> f = p.Child("fusion", FusionRuleKeys());
+      if (!f.ok()) return f.error();
+      ops::FusionRules& rules = config.fusion;
+      if (Status s = FirstError({
+              f->ReadBool("bias_gelu", &rules.bias_gelu),
+              f->ReadBool("bias_dropout_add", &rules.bias_dropout_add),
+              f->ReadBool("softmax_mask", &rules.softmax_mask),
+              f->ReadBool("softmax_dropout", &rules.softmax_dropout),
+              f->ReadBool("norm", &rules.norm),
+              f->ReadBool("norm_residual", &rules.norm_residual),
+              f->ReadBool("cross_entropy", &rules.cross_entropy),
+          });
+          !s.ok()) {
+        return s;
+      }
+      if (rules.norm_residual && !rules.norm) {
+        // ops fuses the residual add into the norm kernel only when the norm is one kernel.
+        const std::string message =
+            "norm_residual needs the fused norm kernel; set norm: true or norm_residual: false";
+        const MapReader::Entry* at = f->Find("norm_residual");
+        if (at == nullptr) at = f->Find("norm");
+        if (at == nullptr) return f->ErrorHere(f->path() + ": " + message);
+        return f->ValueError(*at, message);
+      }
+      config.fusion_preset = "custom";
+    } else if (e->value.IsScalar()) {
+      if (Status s = p.ReadChoice("fusion", {"none", "default", "max"}, &config.fusion_preset);
+          !s.ok()) {
+        return s;
+      }
+      config.fusion = ops::FusionPreset(config.fusion_preset, &ok);
+      FS_CHECK(ok, "FusionPreset(\"" + config.fusion_preset + "\") must exist");
+    } else {
+      return p.ValueError(*e, "expected none, default, max or a mapping of rule -> true/false (" +
+                                  JoinNames(FusionRuleKeys()) + "), found " + Describe(e->value));
+    }
+  }
+
+  Result<MapReader> overlap = p.Child("overlap", {"grad_reduce"});
+  if (!overlap.ok()) return overlap.error();
+  if (Status s = overlap->ReadBool("grad_reduce", &config.overlap.grad_reduce); !s.ok()) return s;
+  *plan = std::move(config);
+  return Status::Ok();
+}
+
+}  // namespace foresight::scenarios::internal
