@@ -1,1 +1,106 @@
-// placeholder: implemented in a following commit
+#include <nlohmann/json.hpp>
+
+#include "reports/reports.h"
+
+namespace foresight::reports {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json Breakdown(const plan::MemoryBreakdown& b) {
+  return Json{{"weights", b.weights},
+              {"gradients", b.gradients},
+              {"optimizer", b.optimizer},
+              {"activations", b.activations},
+              {"other", b.other}};
+}
+
+Json Times(const plan::TimeBreakdown& t) {
+  return Json{{"compute", t.compute_s},
+              {"exposed_comm", t.exposed_comm_s},
+              {"bubble", t.bubble_s},
+              {"other", t.other_s}};
+}
+
+Json PlanJson(const scenarios::Scenario& s, const plan::StepResult& r) {
+  const plan::Plan& p = s.plan;
+  const ops::FusionRules& f = p.fusion;
+  return Json{
+      {"tp", p.tp},
+      {"pp", p.pp},
+      {"dp", p.dp},
+      {"vpp", p.vpp},
+      {"schedule", std::string(plan::ScheduleName(p.schedule))},
+      {"recompute", std::string(plan::RecomputeName(p.recompute))},
+      {"flash_attention", p.flash_attention},
+      {"fusion",
+       {{"preset", p.fusion_preset},
+        {"bias_gelu", f.bias_gelu},
+        {"bias_dropout_add", f.bias_dropout_add},
+        {"softmax_mask", f.softmax_mask},
+        {"softmax_dropout", f.softmax_dropout},
+        {"norm", f.norm},
+        {"norm_residual", f.norm_residual},
+        {"cross_entropy", f.cross_entropy}}},
+      {"overlap", {{"grad_reduce", p.overlap.grad_reduce}}},
+      {"grad_bucket_bytes", p.grad_bucket_bytes},
+      {"micro_batch", s.training.micro_batch},
+      {"micro_batches", r.micro_batches},
+      {"global_batch", s.training.global_batch},
+      {"dtype", std::string(DtypeName(s.training.dtype))},
+      {"layers_per_stage", s.model.layers / p.pp},
+  };
+}
+
+}  // namespace
+
+std::string RenderJson(const scenarios::Scenario& s, const plan::StepResult& r, bool pretty) {
+  Json per_stage = Json::array();
+  for (const plan::StageResult& st : r.stages) {
+    per_stage.push_back(Json{{"stage", st.stage},
+                             {"peak_bytes", st.peak_bytes},
+                             {"breakdown", Breakdown(st.breakdown)},
+                             {"time_breakdown_s", Times(st.time)}});
+  }
+  const plan::StageResult& peak = r.stages[static_cast<std::size_t>(r.peak_stage)];
+  Json j{
+      {"name", s.name},
+      {"world_size", r.world_size},
+      {"hardware", s.hardware.name},
+      {"nodes", s.cluster.nodes},
+      {"gpus_per_node", s.cluster.gpus_per_node},
+      {"model",
+       {{"preset", s.model.preset},
+        {"layers", s.model.layers},
+        {"hidden", s.model.hidden},
+        {"heads", s.model.heads},
+        {"kv_heads", s.model.kv_heads},
+        {"ffn_hidden", s.model.ffn_hidden},
+        {"activation", std::string(ops::ActivationName(s.model.activation))},
+        {"vocab", s.model.vocab},
+        {"seq_len", s.model.seq_len},
+        {"parameters", ops::CountParameters(s.model).total}}},
+      {"step_time_s", r.step_time_s},
+      {"tokens_per_s", r.tokens_per_s},
+      {"samples_per_s", r.samples_per_s},
+      {"model_flops_per_step", r.model_flops_per_step},
+      {"hardware_flops_per_step", r.hardware_flops_per_step},
+      {"model_tflops_per_gpu", r.model_tflops_per_gpu},
+      {"hardware_tflops_per_gpu", r.hardware_tflops_per_gpu},
+      {"mfu", r.mfu},
+      {"hfu", r.hfu},
+      {"memory",
+       {{"peak_bytes", r.peak_bytes},
+        {"capacity_bytes", r.capacity_bytes},
+        {"fits", r.fits},
+        {"peak_stage", r.peak_stage},
+        {"breakdown", Breakdown(peak.breakdown)},
+        {"per_stage", per_stage}}},
+      {"time_breakdown_s", Times(r.time)},
+      {"plan", PlanJson(s, r)},
+      {"simulation", {{"tasks", r.num_tasks}, {"events", r.run.events_processed}}},
+  };
+  return pretty ? j.dump(2) : j.dump();
+}
+
+}  // namespace foresight::reports

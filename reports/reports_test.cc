@@ -1,1 +1,127 @@
-// placeholder: implemented in a following commit
+#include "reports/reports.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "plan/simulate.h"
+#include "scenarios/scenario.h"
+
+namespace foresight::reports {
+namespace {
+
+// A small two-stage, two-way tensor-parallel scenario on one DGX H100 node.
+constexpr const char* kScenario = R"(name: small
+model:
+  layers: 4
+  hidden: 512
+  heads: 8
+  vocab: 1000
+  seq_len: 256
+cluster:
+  hardware: dgx-h100
+  nodes: 1
+  gpus_per_node: 8
+training:
+  global_batch: 16
+  micro_batch: 2
+plan:
+  tp: 2
+  pp: 2
+)";
+
+struct Fixture {
+  scenarios::Scenario scenario;
+  plan::StepResult result;
+};
+
+Fixture Simulate() {
+  auto s = scenarios::LoadScenarioText(kScenario, "small.yaml");
+  EXPECT_TRUE(s.ok()) << s.error().ToString();
+  plan::StepInput in{s->model, s->hardware, s->cluster, s->training, s->plan};
+  auto r = plan::SimulateStep(in);
+  EXPECT_TRUE(r.ok());
+  return Fixture{*s, std::move(r).value()};
+}
+
+TEST(JsonReportTest, HasEveryDocumentedKeyAndConsistentValues) {
+  Fixture f = Simulate();
+  const auto j = nlohmann::json::parse(RenderJson(f.scenario, f.result));
+  for (const char* key :
+       {"name", "world_size", "step_time_s", "tokens_per_s", "samples_per_s",
+        "model_flops_per_step", "hardware_flops_per_step", "model_tflops_per_gpu",
+        "hardware_tflops_per_gpu", "mfu", "hfu", "memory", "time_breakdown_s", "plan"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["world_size"], 8);
+  EXPECT_EQ(j["plan"]["dp"], 2);             // 8 / (2 * 2)
+  EXPECT_EQ(j["plan"]["micro_batches"], 4);  // 16 / (2 * 2)
+  const double step = j["step_time_s"];
+  // tokens/s = 16 sequences * 256 tokens / step.
+  EXPECT_DOUBLE_EQ(j["tokens_per_s"].get<double>(), 16.0 * 256.0 / step);
+  // MFU = model FLOPs / (step * 8 GPUs * 989e12 bf16 peak of the H100).
+  EXPECT_DOUBLE_EQ(j["mfu"].get<double>(),
+                   j["model_flops_per_step"].get<double>() / (step * 8 * 989e12));
+  const auto& t = j["time_breakdown_s"];
+  EXPECT_NEAR(t["compute"].get<double>() + t["exposed_comm"].get<double>() +
+                  t["bubble"].get<double>() + t["other"].get<double>(),
+              step, 1e-12);
+  const auto& mem = j["memory"];
+  for (const char* key : {"peak_bytes", "capacity_bytes", "fits", "breakdown", "per_stage"}) {
+    EXPECT_TRUE(mem.contains(key)) << key;
+  }
+  ASSERT_EQ(mem["per_stage"].size(), 2u);
+  const auto& b = mem["breakdown"];
+  EXPECT_DOUBLE_EQ(b["weights"].get<double>() + b["gradients"].get<double>() +
+                       b["optimizer"].get<double>() + b["activations"].get<double>() +
+                       b["other"].get<double>(),
+                   mem["peak_bytes"].get<double>());
+  EXPECT_EQ(mem["capacity_bytes"].get<double>(), 80.0 * 1024 * 1024 * 1024);
+}
+
+TEST(JsonReportTest, SameScenarioGivesByteIdenticalJson) {
+  Fixture a = Simulate();
+  Fixture b = Simulate();
+  EXPECT_EQ(RenderJson(a.scenario, a.result), RenderJson(b.scenario, b.result));
+  EXPECT_EQ(RenderSummary(a.scenario, a.result), RenderSummary(b.scenario, b.result));
+}
+
+TEST(ChromeTraceTest, OneSpanPerOpOrPerTaskAndValidJson) {
+  Fixture f = Simulate();
+  std::size_t ops = 0;
+  for (sim::TaskId t = 0; t < f.result.compiled.graph.num_tasks(); ++t) {
+    const auto& seg = f.result.compiled.segments[f.result.compiled.graph.tag(t)];
+    ops += static_cast<std::size_t>(seg.end - seg.begin);
+  }
+  for (bool per_op : {true, false}) {
+    std::ostringstream out;
+    WriteChromeTrace(f.scenario, f.result, TraceOptions{per_op}, out);
+    const auto j = nlohmann::json::parse(out.str());
+    std::size_t spans = 0, processes = 0;
+    double last_end_us = 0;
+    for (const auto& e : j["traceEvents"]) {
+      if (e["ph"] == "X") {
+        ++spans;
+        last_end_us = std::max(last_end_us, e["ts"].get<double>() + e["dur"].get<double>());
+      }
+      if (e["ph"] == "M" && e["name"] == "process_name") ++processes;
+    }
+    EXPECT_EQ(processes, 2u);  // one per pipeline stage
+    EXPECT_EQ(spans, per_op ? ops : static_cast<std::size_t>(f.result.compiled.graph.num_tasks()));
+    // The last span ends at the step time (microseconds).
+    EXPECT_NEAR(last_end_us, f.result.step_time_s * 1e6, 1e-3);
+  }
+}
+
+TEST(SummaryTest, ShowsTheHeadlineNumbers) {
+  Fixture f = Simulate();
+  const std::string text = RenderSummary(f.scenario, f.result);
+  for (const char* needle : {"step time", "tokens/s", "MFU", "HFU", "where the time goes",
+                             "exposed comm", "bubble", "memory per GPU", "fits"}) {
+    EXPECT_NE(text.find(needle), std::string::npos) << needle;
+  }
+}
+
+}  // namespace
+}  // namespace foresight::reports
