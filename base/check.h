@@ -10,9 +10,9 @@ namespace foresight::internal {
                               const std::string& message);
 }  // namespace foresight::internal
 
-#define FS_CHECK(cond, message)                                                   \
-  do {                                                                            \
-    if (!(cond)) [[unlikely]] {                                                   \
-      ::foresight::internal::CheckFailed(#cond, __FILE__, __LINE__, (message));   \
-    }                                                                             \
+#define FS_CHECK(cond, message)                                                 \
+  do {                                                                          \
+    if (!(cond)) [[unlikely]] {                                                 \
+      ::foresight::internal::CheckFailed(#cond, __FILE__, __LINE__, (message)); \
+    }                                                                           \
   } while (false)
