@@ -70,21 +70,19 @@ class Compiler {
     }
     return out;
   }
-  // Cuts list `list` into segments at work-class changes and at the given boundaries
-  // (indices where a new part begins). Returns the segment ids.
-  std::vector<std::int32_t> Segment(std::int32_t list, const std::vector<std::int32_t>& cuts);
+  // Cuts list `list` into segments at the given boundaries (indices where a new part begins).
+  // Returns the segment ids.
+  std::vector<std::int32_t> Segment(std::int32_t list, const std::vector<std::int32_t>& cuts,
+                                    const std::string& name);
   // Emits one task per segment on `stream`, chained in order; returns the task ids.
   std::vector<TaskId> EmitSegments(const std::vector<std::int32_t>& segs, sim::StreamId stream);
   SimTime SegmentDuration(std::int32_t seg) const {
-    const auto& s = out_.segments[seg];
-    SimTime d;
-    for (std::int32_t i = s.begin; i < s.end; ++i) d += out_.op_lists[s.list][i].duration;
-    return d;
+    return out_.segments[static_cast<std::size_t>(seg)].duration;
   }
   std::int32_t SingleOpSegment(CostedOp op) {
+    const std::string name = op.name;
     const std::int32_t list = AddList({std::move(op)});
-    out_.segments.push_back({list, 0, 1, out_.op_lists[list][0].work});
-    return static_cast<std::int32_t>(out_.segments.size() - 1);
+    return Segment(list, {}, name).front();
   }
 
   const StepInput& in_;
@@ -93,21 +91,45 @@ class Compiler {
 };
 
 std::vector<std::int32_t> Compiler::Segment(std::int32_t list,
-                                            const std::vector<std::int32_t>& cuts) {
+                                            const std::vector<std::int32_t>& cuts,
+                                            const std::string& name) {
   std::vector<std::int32_t> ids;
-  const auto& ops = out_.op_lists[list];
-  std::size_t next_cut = 0;
+  const auto& ops = out_.op_lists[static_cast<std::size_t>(list)];
+  std::vector<std::int32_t> bounds;
+  for (std::int32_t c : cuts) {
+    if (c > 0 && c < static_cast<std::int32_t>(ops.size())) bounds.push_back(c);
+  }
+  bounds.push_back(static_cast<std::int32_t>(ops.size()));
   std::int32_t begin = 0;
-  for (std::int32_t i = 1; i <= static_cast<std::int32_t>(ops.size()); ++i) {
-    while (next_cut < cuts.size() && cuts[next_cut] < i) ++next_cut;
-    const bool at_end = i == static_cast<std::int32_t>(ops.size());
-    const bool cut =
-        at_end || (next_cut < cuts.size() && cuts[next_cut] == i) || ops[i].work != ops[begin].work;
-    if (cut) {
-      out_.segments.push_back({list, begin, i, ops[begin].work});
-      ids.push_back(static_cast<std::int32_t>(out_.segments.size() - 1));
-      begin = i;
+  for (std::int32_t end : bounds) {
+    if (end <= begin) continue;
+    plan::Segment seg;
+    seg.list = list;
+    seg.begin = begin;
+    seg.end = end;
+    seg.name = name;
+    for (std::int32_t i = begin; i < end; ++i) {
+      const CostedOp& op = ops[static_cast<std::size_t>(i)];
+      seg.duration += op.duration;
+      switch (op.work) {
+        case WorkClass::kCompute:
+          seg.compute_time += op.duration;
+          break;
+        case WorkClass::kComm:
+          seg.comm_time += op.duration;
+          break;
+        case WorkClass::kOptimizer:
+          seg.optimizer_time += op.duration;
+          break;
+      }
     }
+    seg.work =
+        seg.comm_time > seg.compute_time && seg.comm_time > seg.optimizer_time
+            ? WorkClass::kComm
+            : (seg.optimizer_time > seg.compute_time ? WorkClass::kOptimizer : WorkClass::kCompute);
+    out_.segments.push_back(std::move(seg));
+    ids.push_back(static_cast<std::int32_t>(out_.segments.size() - 1));
+    begin = end;
   }
   return ids;
 }
@@ -169,22 +191,15 @@ CompiledStep Compiler::Run() {
     info.p2p_stream = out_.graph.AddStream("p2p", info.stage);
     info.pool = out_.graph.AddPool("stage" + std::to_string(s));
 
-    // Forward list: [embedding] layers [head]; cuts at layer boundaries.
+    // Forward list: [embedding] layers [head].
     std::vector<CostedOp> fwd;
-    std::vector<std::int32_t> fwd_cuts;
     auto append = [](std::vector<CostedOp>& dst, std::vector<CostedOp> src) {
       for (auto& op : src) dst.push_back(std::move(op));
     };
     if (shape.first) append(fwd, Cost(embedding.forward, false));
     const std::vector<CostedOp> layer_fwd = Cost(layer.forward, false);
-    for (std::int64_t l = 0; l < layers_per_stage; ++l) {
-      fwd_cuts.push_back(static_cast<std::int32_t>(fwd.size()));
-      append(fwd, layer_fwd);
-    }
-    if (shape.last) {
-      fwd_cuts.push_back(static_cast<std::int32_t>(fwd.size()));
-      append(fwd, Cost(head.forward, false));
-    }
+    for (std::int64_t l = 0; l < layers_per_stage; ++l) append(fwd, layer_fwd);
+    if (shape.last) append(fwd, Cost(head.forward, false));
     // Backward list: [head bwd] (recompute fwd + bwd per layer, last layer first) [embedding].
     std::vector<CostedOp> bwd;
     std::vector<std::int32_t> bwd_cuts;
@@ -246,17 +261,12 @@ CompiledStep Compiler::Run() {
 
     const std::int32_t fwd_list = AddList(std::move(fwd));
     const std::int32_t bwd_list = AddList(std::move(bwd));
-    const std::vector<std::int32_t> fwd_segs = Segment(fwd_list, fwd_cuts);
-    const std::vector<std::int32_t> bwd_segs = Segment(bwd_list, bwd_cuts);
-    // Index of the last segment of each backward part.
-    std::vector<std::size_t> part_last_seg;
-    for (std::size_t i = 0; i < bwd_segs.size(); ++i) {
-      const auto& seg = out_.segments[bwd_segs[i]];
-      if (std::find(bwd_cuts.begin(), bwd_cuts.end(), seg.end) != bwd_cuts.end()) {
-        part_last_seg.push_back(i);
-      }
-    }
-    FS_CHECK(part_last_seg.size() == part_params.size(), "backward parts and segments disagree");
+    const std::vector<std::int32_t> fwd_segs = Segment(fwd_list, {}, "forward");
+    const std::vector<std::int32_t> bwd_segs = Segment(bwd_list, {}, "backward");
+    // The last micro-batch's backward, one task per parameter group (part), so each DP bucket
+    // can start as soon as the gradients it holds are final.
+    const std::vector<std::int32_t> bwd_parts = Segment(bwd_list, bwd_cuts, "backward");
+    FS_CHECK(bwd_parts.size() == part_params.size(), "backward parts and segments disagree");
 
     // Model states are resident for the whole step (docs/model.md, "Model states").
     const double grad_bytes = dtype_bytes;
@@ -277,8 +287,9 @@ CompiledStep Compiler::Run() {
     info.max_in_flight = MaxInFlight(order);
     for (const PipelineSlot& slot : order) {
       const auto mb = static_cast<std::size_t>(slot.micro_batch);
-      const std::vector<TaskId> tasks =
-          EmitSegments(slot.forward ? fwd_segs : bwd_segs, info.compute_stream);
+      const bool last_backward = !slot.forward && slot.micro_batch == m - 1;
+      const std::vector<TaskId> tasks = EmitSegments(
+          slot.forward ? fwd_segs : (last_backward ? bwd_parts : bwd_segs), info.compute_stream);
       if (slot.forward) {
         st.fwd_first[mb] = tasks.front();
         st.fwd_last[mb] = tasks.back();
@@ -293,8 +304,8 @@ CompiledStep Compiler::Run() {
         }
         g.AddMemoryEvent(tasks.back(), info.pool, kActivations, true,
                          -static_cast<std::int64_t>(saved + transient));
-        if (slot.micro_batch == m - 1) {
-          for (std::size_t p : part_last_seg) st.bwd_layer_end_last_mb.push_back(tasks[p]);
+        if (last_backward) {
+          st.bwd_layer_end_last_mb = tasks;  // one task per part
           st.bwd_part_params = part_params;
         }
       }

@@ -1,6 +1,7 @@
 #include "plan/simulate.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -83,30 +84,31 @@ Result<StepResult> SimulateStep(const StepInput& input) {
   const std::size_t stages = c.stages.size();
   std::vector<std::vector<Interval>> compute_busy(stages), comm_side(stages), p2p_side(stages);
   std::vector<TimeBreakdown> times(stages);
+  // Per stage: picoseconds of compute, optimizer and own (TP) communication on the compute
+  // stream, summed exactly in integers and converted once.
+  std::vector<std::array<std::int64_t, 3>> own(stages, {0, 0, 0});
   for (sim::TaskId t = 0; t < c.graph.num_tasks(); ++t) {
     const sim::StreamId stream = c.graph.stream(t);
     const auto stage = static_cast<std::size_t>(c.graph.stream_info(stream).rank);
     const StageInfo& info = c.stages[stage];
     const Interval iv{r.start[t].ps(), r.end[t].ps()};
-    const double seconds = static_cast<double>(iv.second - iv.first) * 1e-12;
     if (stream == info.compute_stream) {
       compute_busy[stage].push_back(iv);
-      switch (c.segments[c.graph.tag(t)].work) {
-        case WorkClass::kCompute:
-          times[stage].compute_s += seconds;
-          break;
-        case WorkClass::kOptimizer:
-          times[stage].other_s += seconds;
-          break;
-        case WorkClass::kComm:
-          times[stage].exposed_comm_s += seconds;
-          break;
-      }
+      // A compute-stream task's own communication (TP all-reduces) is exposed by definition.
+      const Segment& seg = c.segments[static_cast<std::size_t>(c.graph.tag(t))];
+      own[stage][0] += seg.compute_time.ps();
+      own[stage][1] += seg.optimizer_time.ps();
+      own[stage][2] += seg.comm_time.ps();
     } else if (stream == info.comm_stream) {
       comm_side[stage].push_back(iv);
     } else {
       p2p_side[stage].push_back(iv);
     }
+  }
+  for (std::size_t s = 0; s < stages; ++s) {
+    times[s].compute_s = static_cast<double>(own[s][0]) * 1e-12;
+    times[s].other_s = static_cast<double>(own[s][1]) * 1e-12;
+    times[s].exposed_comm_s = static_cast<double>(own[s][2]) * 1e-12;
   }
   for (std::size_t s = 0; s < stages; ++s) {
     const std::vector<Interval> side = Union(comm_side[s], p2p_side[s]);

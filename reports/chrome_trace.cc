@@ -68,9 +68,7 @@ void WriteChromeTrace(const scenarios::Scenario& s, const plan::StepResult& r,
     const auto& list = c.op_lists[static_cast<std::size_t>(seg.list)];
     if (!options.per_op || seg.end - seg.begin == 1) {
       const plan::CostedOp& op = list[static_cast<std::size_t>(seg.begin)];
-      std::string name = seg.end - seg.begin == 1
-                             ? op.name
-                             : op.name + " .. " + list[static_cast<std::size_t>(seg.end - 1)].name;
+      const std::string& name = seg.end - seg.begin == 1 ? op.name : seg.name;
       double flops = 0, bytes = 0;
       for (std::int32_t i = seg.begin; i < seg.end; ++i) {
         flops += list[static_cast<std::size_t>(i)].flops;
