@@ -6,13 +6,12 @@
 #include "base/check.h"
 #include "models/hw/collective.h"
 #include "models/ops/layer_builder.h"
+#include "plan/internal/compiler.h"
 #include "plan/schedule.h"
 
 namespace foresight::plan {
+namespace internal {
 namespace {
-
-using sim::SimTime;
-using sim::TaskId;
 
 // Parameters of one layer that tensor parallelism does not split: norm weights (and biases)
 // and the biases of the row-parallel projections (added after the all-reduce).
@@ -21,74 +20,44 @@ double ReplicatedLayerParams(const ops::ModelConfig& m) {
   return 2 * norm + (m.bias ? 2.0 * static_cast<double>(m.hidden) : 0.0);
 }
 
-struct StagePlanShape {
-  bool first = false;
-  bool last = false;
-  std::int64_t layers = 0;
-};
-
-// Per-rank parameters of a stage (see docs/model.md, "Model states").
-double StageParamsPerRank(const ops::ModelConfig& m, const StagePlanShape& s, std::int64_t tp,
-                          std::int64_t pp) {
-  const ops::ParameterCounts counts = ops::CountParameters(m);
-  const double t = static_cast<double>(tp);
-  const double replicated = ReplicatedLayerParams(m);
-  double params = static_cast<double>(s.layers) *
-                  ((static_cast<double>(counts.per_layer) - replicated) / t + replicated);
-  const double word_embedding = static_cast<double>(m.vocab) * static_cast<double>(m.hidden);
-  if (s.first) {
-    params += word_embedding / t;
-    if (m.learned_positions) params += static_cast<double>(m.seq_len * m.hidden);
-  }
-  if (s.last) {
-    params += static_cast<double>(counts.final_norm);
-    // Untied output projection; with tied embeddings and pp > 1 the last stage keeps its own
-    // copy of the word embedding for the logits (Megatron-LM).
-    if (!m.tied_embeddings || pp > 1) params += word_embedding / t;
-  }
-  return params;
+void Append(std::vector<CostedOp>& dst, const std::vector<CostedOp>& src) {
+  dst.insert(dst.end(), src.begin(), src.end());
 }
 
-class Compiler {
- public:
-  explicit Compiler(const StepInput& in) : in_(in) {}
+}  // namespace
 
-  CompiledStep Run();
+std::int32_t Compiler::AddList(std::vector<CostedOp> ops) {
+  out_.op_lists.push_back(std::move(ops));
+  return static_cast<std::int32_t>(out_.op_lists.size() - 1);
+}
 
- private:
-  // Appends ops to a new list; returns its index.
-  std::int32_t AddList(std::vector<CostedOp> ops) {
-    out_.op_lists.push_back(std::move(ops));
-    return static_cast<std::int32_t>(out_.op_lists.size() - 1);
+std::vector<CostedOp> Compiler::Cost(const std::vector<ops::Op>& ops, bool recompute) const {
+  std::vector<CostedOp> out;
+  out.reserve(ops.size());
+  for (const ops::Op& op : ops) {
+    out.push_back(CostOp(op, in_.hardware, in_.training.dtype, spans_));
+    out.back().recompute = recompute;
   }
-  std::vector<CostedOp> Cost(const std::vector<ops::Op>& ops, bool recompute) const {
-    std::vector<CostedOp> out;
-    out.reserve(ops.size());
-    for (const ops::Op& op : ops) {
-      out.push_back(CostOp(op, in_.hardware, in_.training.dtype, spans_));
-      out.back().recompute = recompute;
-    }
-    return out;
-  }
-  // Cuts list `list` into segments at the given boundaries (indices where a new part begins).
-  // Returns the segment ids.
-  std::vector<std::int32_t> Segment(std::int32_t list, const std::vector<std::int32_t>& cuts,
-                                    const std::string& name);
-  // Emits one task per segment on `stream`, chained in order; returns the task ids.
-  std::vector<TaskId> EmitSegments(const std::vector<std::int32_t>& segs, sim::StreamId stream);
-  SimTime SegmentDuration(std::int32_t seg) const {
-    return out_.segments[static_cast<std::size_t>(seg)].duration;
-  }
-  std::int32_t SingleOpSegment(CostedOp op) {
-    const std::string name = op.name;
-    const std::int32_t list = AddList({std::move(op)});
-    return Segment(list, {}, name).front();
-  }
+  return out;
+}
 
-  const StepInput& in_;
-  GroupSpans spans_;
-  CompiledStep out_;
-};
+std::int32_t Compiler::SingleOpSegment(CostedOp op) {
+  const std::string name = op.name;
+  const std::int32_t list = AddList({std::move(op)});
+  return Segment(list, {}, name).front();
+}
+
+std::int32_t Compiler::OpSegment(const std::string& name, WorkClass work, double bytes,
+                                 double seconds, ops::Pass pass) {
+  CostedOp op;
+  op.name = name;
+  op.kind = work == WorkClass::kOptimizer ? ops::OpKind::kOptimizer : ops::OpKind::kCollective;
+  op.pass = pass;
+  op.work = work;
+  op.bytes = bytes;
+  op.duration = SimTime::FromSeconds(seconds);
+  return SingleOpSegment(std::move(op));
+}
 
 std::vector<std::int32_t> Compiler::Segment(std::int32_t list,
                                             const std::vector<std::int32_t>& cuts,
@@ -144,281 +113,292 @@ std::vector<TaskId> Compiler::EmitSegments(const std::vector<std::int32_t>& segs
   return tasks;
 }
 
-CompiledStep Compiler::Run() {
+// Op lists, segments, parameter groups, activation bytes and model states of stage s.
+void Compiler::BuildStage(std::int64_t s) {
   const ops::ModelConfig& model = in_.model;
   const Plan& plan = in_.plan;
-  const std::int64_t tp = plan.tp;
-  const std::int64_t pp = plan.pp;
-  const std::int64_t dp = plan.dp;
-  const auto gpn = static_cast<std::int32_t>(in_.cluster.gpus_per_node);
-  const std::int64_t m = MicroBatches(in_.training, plan);
-  const std::int64_t layers_per_stage = model.layers / pp;
-  const int dtype_bytes = BytesOf(in_.training.dtype);
-  out_.micro_batches = m;
+  const std::int64_t tp = plan.tp, pp = plan.pp;
+  StageBuild& b = Build(s);
+  b.shape = StageShape{s == 0, s == pp - 1, model.layers / pp};
+  const StageShape& shape = b.shape;
+  const bool offload = plan.offload.optimizer || plan.offload.activations || plan.offload.params;
 
-  spans_.tp = hw::SpanOf(static_cast<std::int32_t>(tp), 1, gpn);
-  spans_.dp = hw::SpanOf(static_cast<std::int32_t>(dp), tp, gpn);
+  StageInfo info;
+  info.stage = static_cast<std::int32_t>(s);
+  info.layers = shape.layers;
+  info.compute_stream = out_.graph.AddStream("compute", info.stage);
+  info.comm_stream = out_.graph.AddStream("comm", info.stage);
+  info.p2p_stream = out_.graph.AddStream("p2p", info.stage);
+  if (offload) {
+    info.d2h_stream = out_.graph.AddStream("d2h", info.stage);
+    info.h2d_stream = out_.graph.AddStream("h2d", info.stage);
+  }
+  if (plan.offload.optimizer) info.host_stream = out_.graph.AddStream("host", info.stage);
+  info.pool = out_.graph.AddPool("stage" + std::to_string(s));
+  info.host_pool = out_.graph.AddPool("stage" + std::to_string(s) + ".host");
 
-  ops::BuildOptions options;
-  options.micro_batch = in_.training.micro_batch;
-  options.tp = tp;
-  options.dtype = in_.training.dtype;
-  options.flash_attention = plan.flash_attention;
-  options.fusion = plan.fusion;
-  const ops::LayerOps layer = ops::BuildTransformerLayer(model, options);
-  const ops::LayerOps embedding = ops::BuildEmbedding(model, options);
-  const ops::LayerOps head = ops::BuildHead(model, options);
-  const bool full_recompute = plan.recompute == Recompute::kFull;
-  // Bytes of one layer's input (the only tensor a fully recomputed layer keeps).
-  const double layer_input_bytes =
-      static_cast<double>(in_.training.micro_batch * model.seq_len * model.hidden * dtype_bytes);
+  // Per-rank parameters of each group (see docs/model.md, "Model states").
+  const ops::ParameterCounts counts = ops::CountParameters(model);
+  const double replicated = ReplicatedLayerParams(model);
+  const double layer_params =
+      (static_cast<double>(counts.per_layer) - replicated) / static_cast<double>(tp) + replicated;
+  const double word_embedding =
+      static_cast<double>(model.vocab * model.hidden) / static_cast<double>(tp);
+  const double embedding_params =
+      shape.first
+          ? word_embedding +
+                (model.learned_positions ? static_cast<double>(model.seq_len * model.hidden) : 0.0)
+          : 0.0;
+  // Untied output projection; with tied embeddings and pp > 1 the last stage keeps its own copy
+  // of the word embedding for the logits (Megatron-LM).
+  const double head_params = shape.last
+                                 ? static_cast<double>(counts.final_norm) +
+                                       (!model.tied_embeddings || pp > 1 ? word_embedding : 0.0)
+                                 : 0.0;
+  info.params_per_rank =
+      static_cast<double>(shape.layers) * layer_params + embedding_params + head_params;
 
-  struct StageTasks {
-    std::vector<TaskId> fwd_first, fwd_last, bwd_first, bwd_last;  // per micro-batch
-    std::vector<TaskId> bwd_layer_end_last_mb;  // tasks ending each grad part, last micro-batch
-    std::vector<double> bwd_part_params;        // params whose grads that part completes
+  // Forward list: [embedding] layers [head], cut after each parameter group.
+  std::vector<CostedOp> fwd;
+  std::vector<std::int32_t> fwd_cuts;
+  auto close_fwd = [&](double params) {
+    fwd_cuts.push_back(static_cast<std::int32_t>(fwd.size()));
+    b.fwd_part_params.push_back(params);
   };
-  std::vector<StageTasks> stage_tasks(static_cast<std::size_t>(pp));
-
-  for (std::int64_t s = 0; s < pp; ++s) {
-    StagePlanShape shape{s == 0, s == pp - 1, layers_per_stage};
-    StageInfo info;
-    info.stage = static_cast<std::int32_t>(s);
-    info.layers = layers_per_stage;
-    info.params_per_rank = StageParamsPerRank(model, shape, tp, pp);
-    info.compute_stream = out_.graph.AddStream("compute", info.stage);
-    info.comm_stream = out_.graph.AddStream("comm", info.stage);
-    info.p2p_stream = out_.graph.AddStream("p2p", info.stage);
-    info.pool = out_.graph.AddPool("stage" + std::to_string(s));
-
-    // Forward list: [embedding] layers [head].
-    std::vector<CostedOp> fwd;
-    auto append = [](std::vector<CostedOp>& dst, std::vector<CostedOp> src) {
-      for (auto& op : src) dst.push_back(std::move(op));
-    };
-    if (shape.first) append(fwd, Cost(embedding.forward, false));
-    const std::vector<CostedOp> layer_fwd = Cost(layer.forward, false);
-    for (std::int64_t l = 0; l < layers_per_stage; ++l) append(fwd, layer_fwd);
-    if (shape.last) append(fwd, Cost(head.forward, false));
-    // Backward list: [head bwd] (recompute fwd + bwd per layer, last layer first) [embedding].
-    std::vector<CostedOp> bwd;
-    std::vector<std::int32_t> bwd_cuts;
-    std::vector<double> part_params;  // params completed by the part ending at each cut
-    const ops::ParameterCounts counts = ops::CountParameters(model);
-    const double layer_params =
-        (static_cast<double>(counts.per_layer) - ReplicatedLayerParams(model)) /
-            static_cast<double>(tp) +
-        ReplicatedLayerParams(model);
-    const std::vector<CostedOp> layer_recompute = Cost(layer.forward, true);
-    const std::vector<CostedOp> layer_bwd = Cost(layer.backward, false);
-    // Parameters whose gradients each backward part completes (for DP buckets).
-    const double word_embedding_per_rank =
-        static_cast<double>(model.vocab * model.hidden) / static_cast<double>(tp);
-    double head_params = 0;
-    if (shape.last) {
-      append(bwd, Cost(head.backward, false));
-      head_params = static_cast<double>(counts.final_norm) +
-                    (!model.tied_embeddings || pp > 1 ? word_embedding_per_rank : 0.0);
-    }
-    double embedding_params = 0;
-    if (shape.first) {
-      embedding_params =
-          word_embedding_per_rank +
-          (model.learned_positions ? static_cast<double>(model.seq_len * model.hidden) : 0.0);
-    }
-    if (shape.last) {
-      bwd_cuts.push_back(static_cast<std::int32_t>(bwd.size()));
-      part_params.push_back(head_params);
-    }
-    for (std::int64_t l = 0; l < layers_per_stage; ++l) {
-      if (full_recompute) append(bwd, layer_recompute);
-      append(bwd, layer_bwd);
-      bwd_cuts.push_back(static_cast<std::int32_t>(bwd.size()));
-      part_params.push_back(layer_params);
-    }
-    if (shape.first) {
-      append(bwd, Cost(embedding.backward, false));
-      bwd_cuts.push_back(static_cast<std::int32_t>(bwd.size()));
-      part_params.push_back(embedding_params);
-    }
-
-    // Activations kept per micro-batch between its forward and its backward.
-    double saved = shape.first ? embedding.saved_activation_bytes : 0.0;
-    if (shape.last) saved += head.saved_activation_bytes;
-    saved += static_cast<double>(layers_per_stage) *
-             (full_recompute ? layer_input_bytes : layer.saved_activation_bytes);
-    const double transient = full_recompute ? layer.saved_activation_bytes : 0.0;
-    info.saved_activation_bytes_per_micro_batch = saved;
-
-    // FLOP accounting (whole cluster: per-rank flops x tp ranks x dp replicas x m).
-    const double replicas = static_cast<double>(tp * dp * m);
-    for (const auto& op : fwd) {
-      if (op.model_flops) out_.hardware_flops_per_step += op.flops * replicas;
-    }
-    for (const auto& op : bwd) {
-      if (op.model_flops) out_.hardware_flops_per_step += op.flops * replicas;
-    }
-
-    const std::int32_t fwd_list = AddList(std::move(fwd));
-    const std::int32_t bwd_list = AddList(std::move(bwd));
-    const std::vector<std::int32_t> fwd_segs = Segment(fwd_list, {}, "forward");
-    const std::vector<std::int32_t> bwd_segs = Segment(bwd_list, {}, "backward");
-    // The last micro-batch's backward, one task per parameter group (part), so each DP bucket
-    // can start as soon as the gradients it holds are final.
-    const std::vector<std::int32_t> bwd_parts = Segment(bwd_list, bwd_cuts, "backward");
-    FS_CHECK(bwd_parts.size() == part_params.size(), "backward parts and segments disagree");
-
-    // Model states are resident for the whole step (docs/model.md, "Model states").
-    const double grad_bytes = dtype_bytes;
-    const double optimizer_bytes = in_.training.dtype == Dtype::kFp32 ? 8.0 : 12.0;
-    auto& g = out_.graph;
-    g.SetInitialBytes(info.pool, kWeights,
-                      static_cast<std::int64_t>(info.params_per_rank * dtype_bytes));
-    g.SetInitialBytes(info.pool, kGradients,
-                      static_cast<std::int64_t>(info.params_per_rank * grad_bytes));
-    g.SetInitialBytes(info.pool, kOptimizerStates,
-                      static_cast<std::int64_t>(info.params_per_rank * optimizer_bytes));
-    g.SetInitialBytes(info.pool, kOther, in_.hardware.memory.reserved_bytes);
-
-    StageTasks& st = stage_tasks[static_cast<std::size_t>(s)];
-    st.fwd_first.assign(static_cast<std::size_t>(m), -1);
-    st.fwd_last = st.bwd_first = st.bwd_last = st.fwd_first;
-    const std::vector<PipelineSlot> order = PipelineOrder(plan.schedule, pp, s, m);
-    info.max_in_flight = MaxInFlight(order);
-    for (const PipelineSlot& slot : order) {
-      const auto mb = static_cast<std::size_t>(slot.micro_batch);
-      const bool last_backward = !slot.forward && slot.micro_batch == m - 1;
-      const std::vector<TaskId> tasks = EmitSegments(
-          slot.forward ? fwd_segs : (last_backward ? bwd_parts : bwd_segs), info.compute_stream);
-      if (slot.forward) {
-        st.fwd_first[mb] = tasks.front();
-        st.fwd_last[mb] = tasks.back();
-        g.AddMemoryEvent(tasks.back(), info.pool, kActivations, true,
-                         static_cast<std::int64_t>(saved));
-      } else {
-        st.bwd_first[mb] = tasks.front();
-        st.bwd_last[mb] = tasks.back();
-        if (transient > 0) {
-          g.AddMemoryEvent(tasks.front(), info.pool, kActivations, false,
-                           static_cast<std::int64_t>(transient));
-        }
-        g.AddMemoryEvent(tasks.back(), info.pool, kActivations, true,
-                         -static_cast<std::int64_t>(saved + transient));
-        if (last_backward) {
-          st.bwd_layer_end_last_mb = tasks;  // one task per part
-          st.bwd_part_params = part_params;
-        }
-      }
-    }
-    out_.stages.push_back(info);
+  if (shape.first) {
+    Append(fwd, Cost(embedding_.forward, false));
+    close_fwd(embedding_params);
+  }
+  const std::vector<CostedOp> layer_fwd = Cost(layer_.forward, false);
+  for (std::int64_t l = 0; l < shape.layers; ++l) {
+    Append(fwd, layer_fwd);
+    close_fwd(layer_params);
+  }
+  if (shape.last) {
+    Append(fwd, Cost(head_.forward, false));
+    close_fwd(head_params);
   }
 
-  // Pipeline sends: forward activations s -> s+1, activation gradients s+1 -> s. With
-  // tp > 1 each TP rank sends 1/tp of the tensor and the receivers all-gather it over the
-  // scale-up links (Megatron-LM scatter-gather optimisation).
-  if (pp > 1) {
-    const double full = layer_input_bytes;
-    for (std::int64_t s = 0; s < pp; ++s) {
-      const StageInfo& info = out_.stages[static_cast<std::size_t>(s)];
-      const std::vector<PipelineSlot> order = PipelineOrder(plan.schedule, pp, s, m);
-      for (const PipelineSlot& slot : order) {
-        const std::int64_t peer = slot.forward ? s + 1 : s - 1;
-        if (peer < 0 || peer >= pp) continue;
-        const std::int64_t rank = s * tp * dp;
-        const std::int64_t peer_rank = peer * tp * dp;
-        const bool same_node = rank / gpn == peer_rank / gpn;
+  // Backward list: [head bwd] (recompute + bwd per layer, last layer first) [embedding].
+  // Full recompute with recompute_layers = N replays the first N layers of the stage
+  // (Megatron's "block" method); selective recompute replays every layer's attention core.
+  info.recomputed_layers = RecomputedLayersPerStage(model, plan);
+  const std::vector<CostedOp> layer_recompute = Cost(layer_.forward, true);
+  const std::vector<CostedOp> core_recompute(layer_recompute.begin() + layer_.attention_core_begin,
+                                             layer_recompute.begin() + layer_.attention_core_end);
+  const std::vector<CostedOp> layer_bwd = Cost(layer_.backward, false);
+  std::vector<CostedOp> bwd;
+  std::vector<std::int32_t> bwd_cuts;
+  auto close_bwd = [&](double params) {
+    bwd_cuts.push_back(static_cast<std::int32_t>(bwd.size()));
+    b.bwd_part_params.push_back(params);
+  };
+  if (shape.last) {
+    Append(bwd, Cost(head_.backward, false));
+    close_bwd(head_params);
+  }
+  for (std::int64_t l = 0; l < shape.layers; ++l) {
+    const std::int64_t layer_index = shape.layers - 1 - l;
+    if (layer_index < info.recomputed_layers) Append(bwd, layer_recompute);
+    if (plan.recompute == Recompute::kSelective) Append(bwd, core_recompute);
+    Append(bwd, layer_bwd);
+    close_bwd(layer_params);
+  }
+  if (shape.first) {
+    Append(bwd, Cost(embedding_.backward, false));
+    close_bwd(embedding_params);
+  }
+
+  // Activations kept per micro-batch between its forward and its backward (plan/memory.h).
+  const auto recomputed = static_cast<double>(info.recomputed_layers);
+  const double kept_layers = static_cast<double>(shape.layers) - recomputed;
+  const Recompute kept_mode =
+      plan.recompute == Recompute::kSelective ? Recompute::kSelective : Recompute::kNone;
+  b.saved = (shape.first ? embedding_.saved_activation_bytes : 0.0) +
+            (shape.last ? head_.saved_activation_bytes : 0.0) +
+            recomputed * LayerKeptBytes(layer_, Recompute::kFull, layer_input_bytes_) +
+            kept_layers * LayerKeptBytes(layer_, kept_mode, layer_input_bytes_);
+  if (info.recomputed_layers > 0) {
+    b.transient = layer_.saved_activation_bytes;
+  } else if (plan.recompute == Recompute::kSelective) {
+    b.transient = layer_.attention_core_saved_bytes;
+  }
+  info.saved_activation_bytes_per_micro_batch = b.saved;
+
+  // FLOP accounting (whole cluster: per-rank flops x tp ranks x dp replicas x m).
+  const double replicas = static_cast<double>(tp * plan.dp * micro_batches_);
+  for (const auto* list : {&fwd, &bwd}) {
+    for (const auto& op : *list) {
+      if (op.model_flops) out_.hardware_flops_per_step += op.flops * replicas;
+    }
+  }
+
+  const std::int32_t fwd_list = AddList(std::move(fwd));
+  const std::int32_t bwd_list = AddList(std::move(bwd));
+  b.fwd_segs = Segment(fwd_list, {}, "forward");
+  b.bwd_segs = Segment(bwd_list, {}, "backward");
+  b.bwd_parts = Segment(bwd_list, bwd_cuts, "backward");
+  FS_CHECK(b.bwd_parts.size() == b.bwd_part_params.size(), "backward parts and segments disagree");
+  if (plan.zero >= 3) {
+    b.fwd_parts = Segment(fwd_list, fwd_cuts, "forward");
+    FS_CHECK(b.fwd_parts.size() == b.fwd_part_params.size(), "forward parts disagree");
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    const std::size_t parts = (pass == 0 ? b.fwd_part_params : b.bwd_part_params).size();
+    b.gather_seg[pass].assign(parts, -1);
+    b.fetch_seg[pass].assign(parts, -1);
+  }
+  b.reduce_seg.assign(b.bwd_part_params.size(), -1);
+
+  // Model states are resident for the whole step.
+  b.states = ComputeModelStates(info.params_per_rank, in_.training.dtype, plan);
+  info.model_state_bytes = b.states.weights + b.states.gradients + b.states.optimizer;
+  info.host_model_state_bytes =
+      b.states.host_weights + b.states.host_gradients + b.states.host_optimizer;
+  auto& g = out_.graph;
+  auto bytes = [](double v) { return static_cast<std::int64_t>(v); };
+  g.SetInitialBytes(info.pool, kWeights, bytes(b.states.weights));
+  g.SetInitialBytes(info.pool, kGradients, bytes(b.states.gradients));
+  g.SetInitialBytes(info.pool, kOptimizerStates, bytes(b.states.optimizer));
+  g.SetInitialBytes(info.pool, kOther, in_.hardware.memory.reserved_bytes);
+  g.SetInitialBytes(info.host_pool, kWeights, bytes(b.states.host_weights));
+  g.SetInitialBytes(info.host_pool, kGradients, bytes(b.states.host_gradients));
+  g.SetInitialBytes(info.host_pool, kOptimizerStates, bytes(b.states.host_optimizer));
+  out_.stages.push_back(info);
+}
+
+// The compute-stream tasks of stage s in schedule order, with their memory events and the
+// communication each pass needs (zero.cc, offload.cc).
+void Compiler::EmitSchedule(std::int64_t s) {
+  const Plan& plan = in_.plan;
+  const std::int64_t m = micro_batches_;
+  StageBuild& b = Build(s);
+  const StageInfo info = Info(s);
+  auto& g = out_.graph;
+  const auto saved = static_cast<std::int64_t>(b.saved);
+  const auto transient = static_cast<std::int64_t>(b.transient);
+  b.fwd_first.assign(static_cast<std::size_t>(m), -1);
+  b.fwd_last = b.bwd_first = b.bwd_last = b.fwd_first;
+  std::vector<TaskId> offloaded(static_cast<std::size_t>(m), -1);
+  const std::vector<PipelineSlot> order = PipelineOrder(plan.schedule, plan.pp, s, m);
+  Info(s).max_in_flight = MaxInFlight(order);
+  std::vector<TaskId> slot_last;  // last compute task of each slot so far
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const PipelineSlot& slot = order[i];
+    const auto mb = static_cast<std::size_t>(slot.micro_batch);
+    if (slot.forward) {
+      const std::vector<TaskId> tasks =
+          EmitSegments(plan.zero >= 3 ? b.fwd_parts : b.fwd_segs, info.compute_stream);
+      b.fwd_first[mb] = tasks.front();
+      b.fwd_last[mb] = tasks.back();
+      g.AddMemoryEvent(tasks.back(), info.pool, kActivations, true, saved);
+      if (plan.zero >= 3) EmitPassComm(s, tasks, false);
+      // A micro-batch whose backward comes right after its forward is not worth offloading.
+      const bool backward_next = i + 1 < order.size() && !order[i + 1].forward &&
+                                 order[i + 1].micro_batch == slot.micro_batch;
+      if (plan.offload.activations && !backward_next) {
+        offloaded[mb] = EmitActivationOffload(s, tasks.back());
+      }
+      slot_last.push_back(tasks.back());
+      continue;
+    }
+    const bool last_mb = slot.micro_batch == m - 1;
+    const bool split = last_mb || plan.zero >= 2;
+    TaskId fetch = -1;
+    if (offloaded[mb] >= 0) {
+      const TaskId gate = slot_last.size() >= 2 ? slot_last[slot_last.size() - 2] : -1;
+      fetch = EmitActivationFetch(s, offloaded[mb], gate);
+    }
+    const std::vector<TaskId> tasks =
+        EmitSegments(split ? b.bwd_parts : b.bwd_segs, info.compute_stream);
+    if (fetch >= 0) g.AddEdge(fetch, tasks.front());
+    b.bwd_first[mb] = tasks.front();
+    b.bwd_last[mb] = tasks.back();
+    if (transient > 0) g.AddMemoryEvent(tasks.front(), info.pool, kActivations, false, transient);
+    g.AddMemoryEvent(tasks.back(), info.pool, kActivations, true, -(saved + transient));
+    if (last_mb) b.bwd_parts_last_mb = tasks;
+    if (plan.zero >= 2) EmitPassComm(s, tasks, true);
+    slot_last.push_back(tasks.back());
+  }
+}
+
+void Compiler::EmitPipelineSends() {
+  // Forward activations s -> s+1, activation gradients s+1 -> s. With tp > 1 each TP rank sends
+  // 1/tp of the tensor and the receivers all-gather it over the scale-up links (Megatron-LM
+  // scatter-gather optimisation).
+  const Plan& plan = in_.plan;
+  const std::int64_t tp = plan.tp, dp = plan.dp, pp = plan.pp;
+  const auto gpn = static_cast<std::int32_t>(in_.cluster.gpus_per_node);
+  const double full = layer_input_bytes_;
+  for (std::int64_t s = 0; s < pp; ++s) {
+    const StageInfo& info = Info(s);
+    std::int32_t segs[2] = {-1, -1};  // [forward, backward]: the same for every micro-batch
+    for (const PipelineSlot& slot : PipelineOrder(plan.schedule, pp, s, micro_batches_)) {
+      const std::int64_t peer = slot.forward ? s + 1 : s - 1;
+      if (peer < 0 || peer >= pp) continue;
+      std::int32_t& seg = segs[slot.forward ? 0 : 1];
+      if (seg < 0) {
+        const bool same_node = s * tp * dp / gpn == peer * tp * dp / gpn;
         double seconds =
             hw::PointToPointSeconds(in_.hardware, full / static_cast<double>(tp), same_node);
         if (tp > 1) {
           seconds +=
               hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather, full, spans_.tp);
         }
-        CostedOp op;
-        op.name = slot.forward ? "pp_send_activations" : "pp_send_grads";
-        op.kind = ops::OpKind::kCollective;
-        op.pass = slot.forward ? ops::Pass::kForward : ops::Pass::kBackward;
-        op.work = WorkClass::kComm;
-        op.bytes = full / static_cast<double>(tp);
-        op.duration = SimTime::FromSeconds(seconds);
-        const std::int32_t seg = SingleOpSegment(std::move(op));
-        const TaskId send = out_.graph.AddTask(
-            info.p2p_stream, out_.op_lists[out_.segments[seg].list][0].duration, seg);
-        const auto mb = static_cast<std::size_t>(slot.micro_batch);
-        const StageTasks& mine = stage_tasks[static_cast<std::size_t>(s)];
-        const StageTasks& theirs = stage_tasks[static_cast<std::size_t>(peer)];
-        if (slot.forward) {
-          out_.graph.AddEdge(mine.fwd_last[mb], send);
-          out_.graph.AddEdge(send, theirs.fwd_first[mb]);
-        } else {
-          out_.graph.AddEdge(mine.bwd_last[mb], send);
-          out_.graph.AddEdge(send, theirs.bwd_first[mb]);
-        }
+        seg = OpSegment(slot.forward ? "pp_send_activations" : "pp_send_grads", WorkClass::kComm,
+                        full / static_cast<double>(tp), seconds,
+                        slot.forward ? ops::Pass::kForward : ops::Pass::kBackward);
       }
+      const TaskId send = SegmentTask(info.p2p_stream, seg);
+      const auto mb = static_cast<std::size_t>(slot.micro_batch);
+      const StageBuild& mine = Build(s);
+      const StageBuild& theirs = Build(peer);
+      out_.graph.AddEdge(slot.forward ? mine.fwd_last[mb] : mine.bwd_last[mb], send);
+      out_.graph.AddEdge(send, slot.forward ? theirs.fwd_first[mb] : theirs.bwd_first[mb]);
     }
   }
+}
 
-  // Data-parallel gradient all-reduce in buckets, then the optimizer step.
-  for (std::int64_t s = 0; s < pp; ++s) {
-    StageInfo& info = out_.stages[static_cast<std::size_t>(s)];
-    StageTasks& st = stage_tasks[static_cast<std::size_t>(s)];
-    std::vector<TaskId> comm_tasks;
-    if (dp > 1) {
-      double bucket_params = 0;
-      for (std::size_t p = 0; p < st.bwd_part_params.size(); ++p) {
-        bucket_params += st.bwd_part_params[p];
-        const bool last_part = p + 1 == st.bwd_part_params.size();
-        if (bucket_params * dtype_bytes < plan.grad_bucket_bytes && !last_part) continue;
-        ops::Op op;
-        op.name = "dp_grad_allreduce";
-        op.kind = ops::OpKind::kCollective;
-        op.pass = ops::Pass::kBackward;
-        op.group = ops::CommGroup::kData;
-        op.collective = ops::CollectiveKind::kAllReduce;
-        op.comm_bytes = bucket_params * dtype_bytes;
-        const std::int32_t seg =
-            SingleOpSegment(CostOp(op, in_.hardware, in_.training.dtype, spans_));
-        const TaskId t = out_.graph.AddTask(info.comm_stream, SegmentDuration(seg), seg);
-        const TaskId ready = plan.overlap.grad_reduce ? st.bwd_layer_end_last_mb[p]
-                                                      : st.bwd_layer_end_last_mb.back();
-        out_.graph.AddEdge(ready, t);
-        comm_tasks.push_back(t);
-        bucket_params = 0;
-      }
-    }
-    // Tied word embeddings split across the first and last stage: their gradients are summed
-    // with a 2-rank all-reduce before the optimizer (Megatron-LM).
-    if (pp > 1 && model.tied_embeddings && (s == 0 || s == pp - 1)) {
-      const double bytes =
-          static_cast<double>(model.vocab * model.hidden) / static_cast<double>(tp) * dtype_bytes;
-      const std::int64_t stride = (pp - 1) * tp * dp;
-      const hw::GroupSpan span = hw::SpanOf(2, stride, gpn);
-      CostedOp op;
-      op.name = "embedding_grad_allreduce";
-      op.kind = ops::OpKind::kCollective;
-      op.pass = ops::Pass::kBackward;
-      op.work = WorkClass::kComm;
-      op.bytes = bytes;
-      op.duration = SimTime::FromSeconds(
-          hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllReduce, bytes, span));
-      const std::int32_t seg = SingleOpSegment(std::move(op));
-      const TaskId t = out_.graph.AddTask(info.comm_stream, SegmentDuration(seg), seg);
-      out_.graph.AddEdge(st.bwd_layer_end_last_mb.back(), t);
-      comm_tasks.push_back(t);
-    }
-    const ops::Op adam = ops::BuildAdamStep(info.params_per_rank, in_.training.dtype);
-    const std::int32_t seg =
-        SingleOpSegment(CostOp(adam, in_.hardware, in_.training.dtype, spans_));
-    const TaskId opt = out_.graph.AddTask(info.compute_stream, SegmentDuration(seg), seg);
-    for (TaskId t : comm_tasks) out_.graph.AddEdge(t, opt);
+CompiledStep Compiler::Run() {
+  const ops::ModelConfig& model = in_.model;
+  const Plan& plan = in_.plan;
+  const auto gpn = static_cast<std::int32_t>(in_.cluster.gpus_per_node);
+  micro_batches_ = MicroBatches(in_.training, plan);
+  dtype_bytes_ = BytesOf(in_.training.dtype);
+  out_.micro_batches = micro_batches_;
+  layer_input_bytes_ =
+      static_cast<double>(in_.training.micro_batch * model.seq_len * model.hidden) * dtype_bytes_;
+  spans_.tp = hw::SpanOf(static_cast<std::int32_t>(plan.tp), 1, gpn);
+  spans_.dp = hw::SpanOf(static_cast<std::int32_t>(plan.dp), plan.tp, gpn);
+
+  ops::BuildOptions options;
+  options.micro_batch = in_.training.micro_batch;
+  options.tp = plan.tp;
+  options.dtype = in_.training.dtype;
+  options.flash_attention = plan.flash_attention;
+  options.fusion = plan.fusion;
+  layer_ = ops::BuildTransformerLayer(model, options);
+  embedding_ = ops::BuildEmbedding(model, options);
+  head_ = ops::BuildHead(model, options);
+
+  builds_.resize(static_cast<std::size_t>(plan.pp));
+  for (std::int64_t s = 0; s < plan.pp; ++s) {
+    BuildStage(s);
+    EmitSchedule(s);
   }
-
+  if (plan.pp > 1) EmitPipelineSends();
+  for (std::int64_t s = 0; s < plan.pp; ++s) {
+    if (plan.zero <= 1) EmitLastMicroBatchGradReduce(s);
+    EmitEmbeddingGradReduce(s);
+    EmitOptimizer(s);
+  }
   out_.model_flops_per_step = ops::ModelFlopsPerStep(model, in_.training.global_batch);
   out_.graph.Build();
   return std::move(out_);
 }
 
-}  // namespace
+}  // namespace internal
 
-CompiledStep CompileStep(const StepInput& input) { return Compiler(input).Run(); }
+CompiledStep CompileStep(const StepInput& input) { return internal::Compiler(input).Run(); }
 
 }  // namespace foresight::plan

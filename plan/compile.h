@@ -1,24 +1,37 @@
 // Compiles one training step (model x plan x hardware) into a flat sim::TaskGraph.
 //
 // One simulated rank per pipeline stage (TP peers and DP replicas are symmetric and are not
-// simulated separately). Each rank has three streams:
-//   compute — forward, backward (with full-recompute forward replays), the TP all-reduces
+// simulated separately). Each rank has three streams, and up to three more when the plan
+// offloads:
+//   compute — forward, backward (with recompute forward replays), the TP all-reduces
 //             (Megatron issues them on the compute stream and waits), and the optimizer step;
-//   comm    — data-parallel gradient all-reduces (bucketed; overlapped with the backward of the
-//             last micro-batch when plan.overlap.grad_reduce) and the tied-embedding all-reduce;
-//   p2p     — pipeline sends of activations (forward) and activation gradients (backward).
+//   comm    — data-parallel gradient all-reduces (zero 0) or reduce-scatters (zero >= 1),
+//             bucketed and overlapped with the backward when plan.overlap.grad_reduce; the
+//             tied-embedding all-reduce; the ZeRO-1/2 parameter all-gather after the optimizer;
+//             the ZeRO-3 per-layer parameter all-gathers, prefetched two layers ahead;
+//   p2p     — pipeline sends of activations (forward) and activation gradients (backward);
+//   d2h, h2d — PCIe copies (offload): activations to the host after a forward and back before
+//             its backward, gradients to and parameters from the host around a CPU optimizer,
+//             parameter shards fetched per layer;
+//   host    — the CPU Adam step (offload.optimizer).
 // One task per (stage, micro-batch, pass) on the compute stream: the whole forward (or
 // backward) of a stage is a single task (a "segment"), since its kernels and TP all-reduces run
-// back to back on one stream. Only the last micro-batch's backward is cut at the boundaries of
-// the parameter groups whose gradients the DP all-reduce buckets wait for. The per-op detail is
-// kept in the segment table so the timeline can show every kernel and the time breakdown can
+// back to back on one stream. A pass is cut at its parameter-group boundaries (embedding, each
+// layer, head: the "parts") where communication must wait for it or it for communication: the
+// last micro-batch's backward (DP buckets), every backward with zero >= 2 (per-micro-batch
+// reduce-scatter), every pass with zero 3 (each layer waits for its gather). The per-op detail
+// is kept in the segment table so the timeline can show every kernel and the time breakdown can
 // split a task into compute and communication. This keeps GPT-3 175B on 1,024 GPUs near 12 k
 // tasks instead of ~270 k at one task per kernel run.
 //
-// Memory per rank is a sim pool with categories kWeights..kOther: model states are resident
-// from time zero; the activations a micro-batch keeps are allocated when its forward ends and
-// freed when its backward ends; with full recompute, the backward also holds one layer's
-// recomputed activations while it runs.
+// Memory per rank is a sim pool with categories kWeights..kOther (plan/memory.h has the
+// formulas): model states are resident from time zero; the activations a micro-batch keeps are
+// allocated when its forward ends and freed when its backward ends (offloaded ones are freed
+// when their copy to the host ends and allocated again when their fetch starts); recompute
+// holds the recomputed activations while the backward runs; ZeRO-3 gathered layers live from
+// their gather's start to their part's end; with zero >= 2 a bucket's unreduced gradients live
+// from its first part's start to its reduce-scatter's end. A second pool per stage tracks the
+// host memory of one rank (offloaded states and activations).
 #pragma once
 
 #include <cstdint>
@@ -66,6 +79,13 @@ struct StageInfo {
   sim::StreamId comm_stream = 0;
   sim::StreamId p2p_stream = 0;
   sim::PoolId pool = 0;
+  sim::PoolId host_pool = 0;
+  sim::StreamId d2h_stream = -1;  // -1: the plan does not offload
+  sim::StreamId h2d_stream = -1;
+  sim::StreamId host_stream = -1;
+  std::int64_t recomputed_layers = 0;  // fully recomputed layers (recompute: full)
+  double model_state_bytes = 0;        // device weights + gradients + optimizer, resident
+  double host_model_state_bytes = 0;   // host share of one rank (offload)
 };
 
 struct CompiledStep {

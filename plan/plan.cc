@@ -1,5 +1,6 @@
 #include "plan/plan.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -48,10 +49,18 @@ std::string_view RecomputeName(Recompute r) {
   switch (r) {
     case Recompute::kNone:
       return "none";
+    case Recompute::kSelective:
+      return "selective";
     case Recompute::kFull:
       return "full";
   }
   return "none";
+}
+
+std::int64_t RecomputedLayersPerStage(const ops::ModelConfig& model, const Plan& plan) {
+  if (plan.recompute != Recompute::kFull) return 0;
+  const std::int64_t per_stage = model.layers / plan.pp;
+  return plan.recompute_layers < 0 ? per_stage : std::min(plan.recompute_layers, per_stage);
 }
 
 std::int64_t MicroBatches(const TrainingConfig& training, const Plan& plan) {
@@ -97,7 +106,32 @@ std::vector<PlanError> ValidateAndResolve(const ops::ModelConfig& model,
   if (plan.grad_bucket_bytes <= 0) {
     fail("plan.grad_bucket_bytes", "grad_bucket_bytes must be > 0");
   }
+  if (plan.zero < 0 || plan.zero > 3) {
+    fail("plan.zero",
+         "zero=" + std::to_string(plan.zero) + " is not a ZeRO stage; valid zero: 0, 1, 2, 3");
+  }
+  if (plan.recompute_layers != -1 && plan.recompute != Recompute::kFull) {
+    fail("plan.recompute_layers",
+         "recompute_layers applies to full recompute only, but recompute is " +
+             std::string(RecomputeName(plan.recompute)) +
+             "; set recompute: full or remove recompute_layers");
+  }
+  if (plan.offload.params && (plan.zero != 3 || !plan.offload.optimizer)) {
+    fail("plan.offload.params",
+         "offload.params: cpu needs zero: 3 (parameters are sharded and fetched per layer) and "
+         "offload.optimizer: cpu (they are updated on the host), as ZeRO-Infinity; found zero=" +
+             std::to_string(plan.zero) +
+             ", offload.optimizer=" + (plan.offload.optimizer ? "cpu" : "none"));
+  }
   if (!dims_ok || !cluster_ok || !train_ok || !plan_ok) return errors;
+  if (plan.recompute_layers != -1 &&
+      (plan.recompute_layers < 1 || plan.recompute_layers > model.layers / plan.pp) &&
+      model.layers % plan.pp == 0) {
+    fail("plan.recompute_layers", "recompute_layers=" + std::to_string(plan.recompute_layers) +
+                                      " is not between 1 and the " +
+                                      std::to_string(model.layers / plan.pp) +
+                                      " layers of a stage (layers / pp)");
+  }
 
   // Tensor parallelism splits attention heads (and KV heads, which must not be split below one
   // per rank) and the MLP hidden dimension.

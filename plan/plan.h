@@ -16,10 +16,19 @@
 namespace foresight::plan {
 
 enum class Schedule : std::uint8_t { kGpipe, k1F1B };
-enum class Recompute : std::uint8_t { kNone, kFull };
+// none: keep every activation; selective: replay the attention core in the backward
+// (Korthikanti et al. 2022); full: keep only each layer's input and replay its forward.
+enum class Recompute : std::uint8_t { kNone, kSelective, kFull };
 
 struct Overlap {
   bool grad_reduce = true;  // DP gradient all-reduce in buckets, overlapped with backward
+};
+
+// Where model states and activations live (ZeRO-Offload / ZeRO-Infinity, see docs/memory.md).
+struct Offload {
+  bool optimizer = false;    // fp32 master + Adam moments on the host, Adam runs on the CPU
+  bool activations = false;  // saved activations copied to host after the forward
+  bool params = false;       // parameter shards on the host, fetched per layer (needs zero 3)
 };
 
 struct Plan {
@@ -29,6 +38,13 @@ struct Plan {
   std::int64_t vpp = 1;
   Schedule schedule = Schedule::k1F1B;
   Recompute recompute = Recompute::kNone;
+  // Full recompute of only this many layers per stage (the first ones, Megatron's "block"
+  // method); -1 = every layer. Only with recompute = full.
+  std::int64_t recompute_layers = -1;
+  // ZeRO stage: 0 none; 1 optimizer states sharded over dp (Megatron's distributed optimizer);
+  // 2 also gradients; 3 also parameters (gathered per layer).
+  std::int64_t zero = 0;
+  Offload offload;
   bool flash_attention = true;
   std::string fusion_preset = "default";  // "none" | "default" | "max" | "custom"
   ops::FusionRules fusion;                // resolved rules
@@ -63,6 +79,9 @@ struct PlanError {
 std::vector<PlanError> ValidateAndResolve(const ops::ModelConfig& model,
                                           const ClusterConfig& cluster,
                                           const TrainingConfig& training, Plan& plan);
+
+// Layers of a stage that are fully recomputed (0 unless recompute = full).
+std::int64_t RecomputedLayersPerStage(const ops::ModelConfig& model, const Plan& plan);
 
 // Micro-batches per step per pipeline: global_batch / (micro_batch * dp).
 std::int64_t MicroBatches(const TrainingConfig& training, const Plan& plan);

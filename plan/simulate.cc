@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <string>
 #include <utility>
 #include <vector>
+
+#include "plan/memory.h"
 
 namespace foresight::plan {
 namespace {
@@ -52,9 +56,19 @@ std::int64_t Length(const std::vector<Interval>& v) {
   return total;
 }
 
+std::string Gb(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f GB", bytes / 1e9);
+  return buf;
+}
+
 }  // namespace
 
 Result<StepResult> SimulateStep(const StepInput& input) {
+  if (const std::vector<PlanError> errors = ValidateForHardware(input.plan, input.hardware);
+      !errors.empty()) {
+    return Error{errors.front().key + ": " + errors.front().message, "", 0, 0};
+  }
   StepResult result;
   result.compiled = CompileStep(input);
   const CompiledStep& c = result.compiled;
@@ -82,7 +96,8 @@ Result<StepResult> SimulateStep(const StepInput& input) {
 
   // Time breakdown per stage (see simulate.h).
   const std::size_t stages = c.stages.size();
-  std::vector<std::vector<Interval>> compute_busy(stages), comm_side(stages), p2p_side(stages);
+  std::vector<std::vector<Interval>> compute_busy(stages), comm_side(stages), p2p_side(stages),
+      host_busy(stages);
   std::vector<TimeBreakdown> times(stages);
   // Per stage: picoseconds of compute, optimizer and own (TP) communication on the compute
   // stream, summed exactly in integers and converted once.
@@ -101,6 +116,8 @@ Result<StepResult> SimulateStep(const StepInput& input) {
       own[stage][2] += seg.comm_time.ps();
     } else if (stream == info.comm_stream) {
       comm_side[stage].push_back(iv);
+    } else if (stream == info.host_stream) {
+      host_busy[stage].push_back(iv);
     } else {
       p2p_side[stage].push_back(iv);
     }
@@ -111,12 +128,24 @@ Result<StepResult> SimulateStep(const StepInput& input) {
     times[s].exposed_comm_s = static_cast<double>(own[s][2]) * 1e-12;
   }
   for (std::size_t s = 0; s < stages; ++s) {
+    // Streams other than compute, comm and host (p2p, d2h, h2d) are in stream-id order, so
+    // their interval list is sorted only per stream: sort before the union.
+    std::sort(p2p_side[s].begin(), p2p_side[s].end());
     const std::vector<Interval> side = Union(comm_side[s], p2p_side[s]);
     const std::vector<Interval> busy = Union(compute_busy[s], {});
-    const double exposed =
-        static_cast<double>(Length(side) - IntersectionLength(side, busy)) * 1e-12;
     TimeBreakdown& tb = times[s];
-    tb.exposed_comm_s += exposed;
+    if (!host_busy[s].empty()) {
+      // The host Adam counts as other where no compute runs; communication is exposed where
+      // neither runs.
+      const std::vector<Interval> host = Union(host_busy[s], {});
+      const std::vector<Interval> busy_or_host = Union(busy, host);
+      tb.other_s += static_cast<double>(Length(host) - IntersectionLength(host, busy)) * 1e-12;
+      tb.exposed_comm_s +=
+          static_cast<double>(Length(side) - IntersectionLength(side, busy_or_host)) * 1e-12;
+    } else {
+      tb.exposed_comm_s +=
+          static_cast<double>(Length(side) - IntersectionLength(side, busy)) * 1e-12;
+    }
     tb.bubble_s = std::max(0.0, step - tb.compute_s - tb.other_s - tb.exposed_comm_s);
     result.time.compute_s += tb.compute_s / static_cast<double>(stages);
     result.time.exposed_comm_s += tb.exposed_comm_s / static_cast<double>(stages);
@@ -141,13 +170,50 @@ Result<StepResult> SimulateStep(const StepInput& input) {
               std::round(frag * (b.weights + b.gradients + b.optimizer + b.activations));
     sr.peak_bytes = b.total();
     sr.time = times[s];
+    const StageInfo& info = c.stages[s];
+    sr.params_per_rank = info.params_per_rank;
+    sr.activation_bytes_per_micro_batch = info.saved_activation_bytes_per_micro_batch;
+    sr.micro_batches_in_flight = info.max_in_flight;
+    sr.recomputed_layers = info.recomputed_layers;
+    const sim::PoolUsage& host = r.pools[static_cast<std::size_t>(info.host_pool)];
+    sr.host_peak_bytes = static_cast<double>(host.peak_bytes);
+    sr.host_breakdown.weights = static_cast<double>(host.peak_breakdown[kWeights]);
+    sr.host_breakdown.gradients = static_cast<double>(host.peak_breakdown[kGradients]);
+    sr.host_breakdown.optimizer = static_cast<double>(host.peak_breakdown[kOptimizerStates]);
+    sr.host_breakdown.activations = static_cast<double>(host.peak_breakdown[kActivations]);
     if (sr.peak_bytes > result.peak_bytes) {
       result.peak_bytes = sr.peak_bytes;
       result.peak_stage = sr.stage;
     }
     result.stages.push_back(sr);
   }
-  result.fits = result.peak_bytes <= result.capacity_bytes;
+  const bool device_fits = result.peak_bytes <= result.capacity_bytes;
+  if (!device_fits) {
+    result.fits_detail = "stage " + std::to_string(result.peak_stage) + " needs " +
+                         Gb(result.peak_bytes) + " of GPU memory, more than the " +
+                         Gb(result.capacity_bytes) + " of " + input.hardware.gpu.name;
+  }
+
+  // Host memory per node: the GPUs of node n are ranks [n*gpn, (n+1)*gpn); rank r is on stage
+  // r / (tp*dp) (Megatron's tp-dp-pp rank order).
+  const std::int64_t gpn = input.cluster.gpus_per_node;
+  const std::int64_t ranks_per_stage = input.plan.tp * input.plan.dp;
+  result.host_capacity_bytes = static_cast<double>(input.hardware.host.memory_bytes);
+  for (std::int64_t node = 0; node < input.cluster.nodes; ++node) {
+    double used = 0;
+    for (std::int64_t rank = node * gpn; rank < (node + 1) * gpn; ++rank) {
+      used += result.stages[static_cast<std::size_t>(rank / ranks_per_stage)].host_peak_bytes;
+    }
+    result.host_peak_bytes = std::max(result.host_peak_bytes, used);
+  }
+  result.host_fits =
+      result.host_peak_bytes == 0 || result.host_peak_bytes <= result.host_capacity_bytes;
+  if (!result.host_fits) {
+    if (!result.fits_detail.empty()) result.fits_detail += "; ";
+    result.fits_detail += "a node's GPUs offload " + Gb(result.host_peak_bytes) +
+                          " to host memory, more than its " + Gb(result.host_capacity_bytes);
+  }
+  result.fits = device_fits && result.host_fits;
   return result;
 }
 

@@ -7,7 +7,16 @@
 // Time breakdown per simulated rank, each instant of the step classified once, in priority:
 // compute (a compute kernel runs) > other (optimizer step) > exposed_comm (only communication
 // runs) > bubble (the rank waits). The step-level breakdown is the mean over pipeline stages,
-// so its parts sum to the step time.
+// so its parts sum to the step time. The host Adam step (offload.optimizer) counts as other,
+// host<->device copies as communication.
+//
+// Memory: each stage's device peak is the engine's pool peak plus the allocator allowance
+// (fragmentation_fraction of the allocated bytes) and the reserved bytes; `fits` requires every
+// stage to fit in gpu.memory_bytes AND every node's host memory to hold what its GPUs offload.
+// A plan that does not fit is a result (fits = false, fits_detail says what and where), not an
+// error; an offload plan on a profile without host.memory_bytes is an error (ValidateForHardware).
+// Host use per node is the sum, over the node's GPUs, of their stage's host peak (the peaks of
+// different ranks may be at different times, so this is an upper bound).
 #pragma once
 
 #include <array>
@@ -42,6 +51,13 @@ struct StageResult {
   double peak_bytes = 0;
   MemoryBreakdown breakdown;  // at the peak
   TimeBreakdown time;
+  // Detail of one rank of the stage.
+  double params_per_rank = 0;
+  double activation_bytes_per_micro_batch = 0;  // kept from forward to backward
+  std::int64_t micro_batches_in_flight = 0;     // most micro-batches whose activations it holds
+  std::int64_t recomputed_layers = 0;
+  double host_peak_bytes = 0;      // host memory of one rank (offload); 0 without offload
+  MemoryBreakdown host_breakdown;  // at the host peak (other = 0)
 };
 
 struct StepResult {
@@ -55,9 +71,13 @@ struct StepResult {
   double hardware_tflops_per_gpu = 0;
   double mfu = 0;
   double hfu = 0;
-  double peak_bytes = 0;      // max over stages
-  double capacity_bytes = 0;  // GPU memory
-  bool fits = false;
+  double peak_bytes = 0;       // max over stages
+  double capacity_bytes = 0;   // GPU memory
+  bool fits = false;           // device and host
+  std::string fits_detail;     // why not, when !fits; empty otherwise
+  double host_peak_bytes = 0;  // max over nodes of the host memory its GPUs use
+  double host_capacity_bytes = 0;
+  bool host_fits = true;
   std::int32_t peak_stage = 0;
   TimeBreakdown time;  // mean over stages
   std::vector<StageResult> stages;

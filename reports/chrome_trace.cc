@@ -94,37 +94,47 @@ void WriteChromeTrace(const scenarios::Scenario& s, const plan::StepResult& r,
       at += op.duration.ps();
     }
   }
-  // Memory counters per stage: bytes in use over time (model states + activations).
+  // Memory counters per stage: bytes in use over time (model states + activations), and the
+  // host memory of one rank of the stage when the plan offloads to it.
   const auto& offsets = g.mem_offset();
   const auto& events = g.mem_events();
-  for (const plan::StageInfo& st : c.stages) {
+  auto counter = [&](const plan::StageInfo& st, sim::PoolId pool, const char* name) {
     std::vector<std::pair<std::int64_t, std::int64_t>> deltas;  // (time ps, delta bytes)
     std::int64_t base = 0;
     for (int cat = 0; cat < sim::kMaxMemoryCategories; ++cat) {
-      base +=
-          g.initial_bytes()[static_cast<std::size_t>(st.pool * sim::kMaxMemoryCategories + cat)];
+      base += g.initial_bytes()[static_cast<std::size_t>(pool * sim::kMaxMemoryCategories + cat)];
     }
     for (sim::TaskId t = 0; t < g.num_tasks(); ++t) {
       for (std::int64_t e = offsets[t]; e < offsets[t + 1]; ++e) {
         const sim::MemoryEvent& ev = events[static_cast<std::size_t>(e)];
-        if (ev.pool != st.pool) continue;
+        if (ev.pool != pool) continue;
         deltas.emplace_back(ev.at_end ? r.run.end[t].ps() : r.run.start[t].ps(), ev.delta_bytes);
       }
     }
+    if (base == 0 && deltas.empty()) return false;
     std::stable_sort(deltas.begin(), deltas.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     std::int64_t cur = base;
     sep();
-    out << "{\"ph\":\"C\",\"pid\":" << st.stage << ",\"name\":\"memory_bytes\",\"ts\":0"
+    out << "{\"ph\":\"C\",\"pid\":" << st.stage << ",\"name\":\"" << name << "\",\"ts\":0"
         << ",\"args\":{\"bytes\":" << cur << "}}";
     for (std::size_t i = 0; i < deltas.size(); ++i) {
       cur += deltas[i].second;
       if (i + 1 < deltas.size() && deltas[i + 1].first == deltas[i].first) continue;
       sep();
-      out << "{\"ph\":\"C\",\"pid\":" << st.stage
-          << ",\"name\":\"memory_bytes\",\"ts\":" << Micros(deltas[i].first)
-          << ",\"args\":{\"bytes\":" << cur << "}}";
+      out << "{\"ph\":\"C\",\"pid\":" << st.stage << ",\"name\":\"" << name
+          << "\",\"ts\":" << Micros(deltas[i].first) << ",\"args\":{\"bytes\":" << cur << "}}";
     }
+    return true;
+  };
+  for (const plan::StageInfo& st : c.stages) {
+    if (!counter(st, st.pool, "memory_bytes")) {
+      // An empty device pool still gets its zero line.
+      sep();
+      out << "{\"ph\":\"C\",\"pid\":" << st.stage << ",\"name\":\"memory_bytes\",\"ts\":0"
+          << ",\"args\":{\"bytes\":0}}";
+    }
+    counter(st, st.host_pool, "host_memory_bytes");
   }
   out << "\n]}\n";
 }

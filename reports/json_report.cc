@@ -15,6 +15,13 @@ Json Breakdown(const plan::MemoryBreakdown& b) {
               {"other", b.other}};
 }
 
+Json HostBreakdown(const plan::MemoryBreakdown& b) {
+  return Json{{"weights", b.weights},
+              {"gradients", b.gradients},
+              {"optimizer", b.optimizer},
+              {"activations", b.activations}};
+}
+
 Json Times(const plan::TimeBreakdown& t) {
   return Json{{"compute", t.compute_s},
               {"exposed_comm", t.exposed_comm_s},
@@ -49,6 +56,14 @@ Json PlanJson(const scenarios::Scenario& s, const plan::StepResult& r) {
       {"global_batch", s.training.global_batch},
       {"dtype", std::string(DtypeName(s.training.dtype))},
       {"layers_per_stage", s.model.layers / p.pp},
+      {"recompute_layers", p.recompute == plan::Recompute::kFull
+                               ? Json(plan::RecomputedLayersPerStage(s.model, p))
+                               : Json(0)},
+      {"zero", p.zero},
+      {"offload",
+       {{"optimizer", p.offload.optimizer ? "cpu" : "none"},
+        {"activations", p.offload.activations ? "cpu" : "none"},
+        {"params", p.offload.params ? "cpu" : "none"}}},
   };
 }
 
@@ -57,10 +72,17 @@ Json PlanJson(const scenarios::Scenario& s, const plan::StepResult& r) {
 std::string RenderJson(const scenarios::Scenario& s, const plan::StepResult& r, bool pretty) {
   Json per_stage = Json::array();
   for (const plan::StageResult& st : r.stages) {
-    per_stage.push_back(Json{{"stage", st.stage},
-                             {"peak_bytes", st.peak_bytes},
-                             {"breakdown", Breakdown(st.breakdown)},
-                             {"time_breakdown_s", Times(st.time)}});
+    per_stage.push_back(
+        Json{{"stage", st.stage},
+             {"peak_bytes", st.peak_bytes},
+             {"breakdown", Breakdown(st.breakdown)},
+             {"time_breakdown_s", Times(st.time)},
+             {"params_per_rank", st.params_per_rank},
+             {"activation_bytes_per_micro_batch", st.activation_bytes_per_micro_batch},
+             {"micro_batches_in_flight", st.micro_batches_in_flight},
+             {"recomputed_layers", st.recomputed_layers},
+             {"host_peak_bytes", st.host_peak_bytes},
+             {"host_breakdown", HostBreakdown(st.host_breakdown)}});
   }
   const plan::StageResult& peak = r.stages[static_cast<std::size_t>(r.peak_stage)];
   Json j{
@@ -95,7 +117,12 @@ std::string RenderJson(const scenarios::Scenario& s, const plan::StepResult& r, 
         {"fits", r.fits},
         {"peak_stage", r.peak_stage},
         {"breakdown", Breakdown(peak.breakdown)},
-        {"per_stage", per_stage}}},
+        {"per_stage", per_stage},
+        {"fits_detail", r.fits_detail},
+        {"host",
+         {{"peak_bytes_per_node", r.host_peak_bytes},
+          {"capacity_bytes_per_node", r.host_capacity_bytes},
+          {"fits", r.host_fits}}}}},
       {"time_breakdown_s", Times(r.time)},
       {"plan", PlanJson(s, r)},
       {"simulation", {{"tasks", r.num_tasks}, {"events", r.run.events_processed}}},

@@ -4,7 +4,8 @@
 //   RenderJson       — one JSON object (keys documented in docs/scenario-format.md, "Output")
 //   WriteChromeTrace — Chrome trace-event JSON, opens in Perfetto (ui.perfetto.dev) and
 //                      chrome://tracing: one process per simulated rank (pipeline stage), one
-//                      thread per stream, one span per op (or per task), memory counters.
+//                      thread per stream, one span per op (or per task), memory counters
+//                      (device, and host when the plan offloads).
 // All output is deterministic: same result, same bytes.
 #pragma once
 

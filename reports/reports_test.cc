@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string>
 
 #include "plan/simulate.h"
 #include "scenarios/scenario.h"
@@ -78,6 +79,48 @@ TEST(JsonReportTest, HasEveryDocumentedKeyAndConsistentValues) {
                        b["other"].get<double>(),
                    mem["peak_bytes"].get<double>());
   EXPECT_EQ(mem["capacity_bytes"].get<double>(), 80.0 * 1024 * 1024 * 1024);
+}
+
+TEST(JsonReportTest, ReportsHostMemoryAndPerStageDetail) {
+  // ZeRO-1 with the optimizer on the host, 8 GPUs of one node: tp 2, pp 2, dp 2. The node's
+  // host holds, per GPU, 12 B (master, m, v) + 4 B (fp32 gradient) per parameter of the rank's
+  // 1/dp optimizer shard, i.e. 16 * params_per_rank / 2; four GPUs per stage.
+  auto s = scenarios::LoadScenarioText(
+      std::string(kScenario) + "  zero: 1\n  offload: {optimizer: cpu}\n", "small.yaml");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  plan::StepInput in{s->model, s->hardware, s->cluster, s->training, s->plan};
+  auto r = plan::SimulateStep(in);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  const auto j = nlohmann::json::parse(RenderJson(*s, *r));
+  EXPECT_EQ(j["plan"]["zero"], 1);
+  EXPECT_EQ(j["plan"]["offload"]["optimizer"], "cpu");
+  EXPECT_EQ(j["plan"]["offload"]["params"], "none");
+  const auto& mem = j["memory"];
+  double node = 0;
+  for (const auto& st : mem["per_stage"]) {
+    const double params = st["params_per_rank"].get<double>();
+    EXPECT_GT(params, 0.0);
+    EXPECT_NEAR(st["host_peak_bytes"].get<double>(), 16 * params / 2, 2.0);
+    EXPECT_NEAR(st["host_breakdown"]["optimizer"].get<double>(), 12 * params / 2, 1.0);
+    EXPECT_DOUBLE_EQ(st["breakdown"]["optimizer"].get<double>(), 0.0);
+    EXPECT_GT(st["activation_bytes_per_micro_batch"].get<double>(), 0.0);
+    node += 4 * st["host_peak_bytes"].get<double>();
+  }
+  // 1F1B, pp 2: stage 0 holds 2 micro-batches in flight, stage 1 one.
+  EXPECT_EQ(mem["per_stage"][0]["micro_batches_in_flight"], 2);
+  EXPECT_EQ(mem["per_stage"][1]["micro_batches_in_flight"], 1);
+  EXPECT_NEAR(mem["host"]["peak_bytes_per_node"].get<double>(), node, 1.0);
+  EXPECT_EQ(mem["host"]["capacity_bytes_per_node"].get<double>(), 2.0 * 1024 * 1024 * 1024 * 1024);
+  EXPECT_EQ(mem["host"]["fits"], true);
+  EXPECT_EQ(mem["fits_detail"], "");
+  const std::string summary = RenderSummary(*s, *r);
+  EXPECT_NE(summary.find("host memory per node"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("zero 1, offload optimizer to cpu"), std::string::npos) << summary;
+  // The trace gets a host-memory counter per stage next to the device one.
+  std::ostringstream trace;
+  WriteChromeTrace(*s, *r, TraceOptions{}, trace);
+  EXPECT_NE(trace.str().find("\"name\":\"host_memory_bytes\""), std::string::npos);
+  EXPECT_NE(trace.str().find("\"name\":\"host_adam_step\""), std::string::npos);
 }
 
 TEST(JsonReportTest, SameScenarioGivesByteIdenticalJson) {

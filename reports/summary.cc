@@ -49,6 +49,19 @@ std::string LeftPad(std::string s, std::size_t width) {
   return s;
 }
 
+// ", offload optimizer+activations to cpu", or nothing.
+std::string OffloadText(const plan::Plan& p) {
+  std::string what;
+  auto add = [&what](bool on, const char* name) {
+    if (!on) return;
+    what += what.empty() ? name : std::string("+") + name;
+  };
+  add(p.offload.optimizer, "optimizer");
+  add(p.offload.activations, "activations");
+  add(p.offload.params, "params");
+  return what.empty() ? what : ", offload " + what + " to cpu";
+}
+
 }  // namespace
 
 std::string RenderSummary(const scenarios::Scenario& s, const plan::StepResult& r) {
@@ -68,6 +81,10 @@ std::string RenderSummary(const scenarios::Scenario& s, const plan::StepResult& 
        std::to_string(r.micro_batches) + " micro-batches of " +
        std::to_string(s.training.micro_batch) + ", recompute " +
        std::string(plan::RecomputeName(p.recompute)) +
+       (p.recompute == plan::Recompute::kFull && p.recompute_layers > 0
+            ? " (" + std::to_string(plan::RecomputedLayersPerStage(m, p)) + " layers per stage)"
+            : std::string()) +
+       (p.zero > 0 ? ", zero " + std::to_string(p.zero) : std::string()) + OffloadText(p) +
        (p.flash_attention ? ", flash attention" : ", unfused attention") + ", fusion " +
        p.fusion_preset + ", " + std::string(DtypeName(s.training.dtype)) + "\n\n";
 
@@ -100,6 +117,11 @@ std::string RenderSummary(const scenarios::Scenario& s, const plan::StepResult& 
        GiB(peak.breakdown.gradients) + ", optimizer " + GiB(peak.breakdown.optimizer) +
        ", activations " + GiB(peak.breakdown.activations) + ", other " + GiB(peak.breakdown.other) +
        "\n";
+  if (r.host_peak_bytes > 0) {
+    o += "  host memory per node   " + GiB(r.host_peak_bytes) + " of " +
+         GiB(r.host_capacity_bytes) + "  " + (r.host_fits ? "fits" : "DOES NOT FIT") + "\n";
+  }
+  if (!r.fits) o += "    " + r.fits_detail + "\n";
   if (r.stages.size() > 1) {
     o += "\n    stage   peak memory   compute   exposed comm    bubble\n";
     for (const plan::StageResult& st : r.stages) {

@@ -97,6 +97,9 @@ void ReadNetwork(MapReader r, NetworkSpec& network) {
 void ReadHost(MapReader r, HostSpec& host) {
   r.Read("memory_bytes", host.memory_bytes, kOptional, kNonNegative);  // 0: unknown
   r.Read("cores", host.cores, kOptional, kNonNegative);
+  r.Read("memory_bandwidth_bytes_per_s", host.memory_bandwidth_bytes_per_s, kOptional,
+         kNonNegative);
+  r.Read("adam_params_per_s", host.adam_params_per_s, kOptional, kNonNegative);
   r.Finish();
 }
 

@@ -75,9 +75,18 @@ struct NetworkSpec {
   std::int32_t nics_per_node = 8;
 };
 
+// The host (CPU side) of one node, shared by its gpus_per_node GPUs. Used by the offload plans
+// (plan/offload.cc): host memory holds offloaded optimizer states, parameters and activations;
+// the host Adam step runs at adam_params_per_s, or, when that is 0 (not yet calibrated), is
+// taken as memory bound: 30 bytes per parameter (fp32 main grad 4 + master/m/v 12 read and 12
+// written + bf16 weight 2, as plan's GPU Adam) at memory_bandwidth_bytes_per_s. Both figures
+// are for the whole node. Calibration (calibrate/, CPU microkernels) fills adam_params_per_s
+// and memory_bandwidth_bytes_per_s with measured values; the catalog holds cited peaks.
 struct HostSpec {
   std::int64_t memory_bytes = 0;
   std::int32_t cores = 0;
+  double memory_bandwidth_bytes_per_s = 0;  // 0 = unknown
+  double adam_params_per_s = 0;             // 0 = derive from memory bandwidth (see above)
 };
 
 // Device memory not available to the model: CUDA context, library workspaces, allocator
@@ -119,7 +128,8 @@ struct HardwareOverride {
 //         memory?: {max_efficiency?, bytes_half?}}
 //   node: {gpus_per_node, scale_up: LINK, pcie: LINK}
 //   network: {nics_per_node, nic: LINK}
-//   host?: {memory_bytes?, cores?}                        (0 = unknown)
+//   host?: {memory_bytes?, cores?, memory_bandwidth_bytes_per_s?, adam_params_per_s?}
+//                                                         (0 = unknown)
 //   memory?: {reserved_bytes?, fragmentation_fraction?}
 //   price_per_gpu_hour?
 //   LINK = {bandwidth_bytes_per_s, efficiency?, latency_seconds?}

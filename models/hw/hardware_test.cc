@@ -95,6 +95,13 @@ TEST(CatalogTest, HostFiguresFromDgxDatasheets) {
   EXPECT_EQ(LoadOrDie("dgx-h100").host.cores, 112);       // 2 x Xeon 8480C (56 cores)
   EXPECT_EQ(LoadOrDie("dgx-b200").host.cores, 112);       // 2 x Xeon 8570 (56 cores)
   EXPECT_EQ(static_cast<double>(LoadOrDie("dgx-h200").host.memory_bytes), 2 * kTiB);
+  // Peak DDR bandwidth: sockets x channels x MT/s x 8 bytes.
+  EXPECT_DOUBLE_EQ(LoadOrDie("dgx-a100-80gb").host.memory_bandwidth_bytes_per_s,
+                   2 * 8 * 3200e6 * 8);  // DDR4-3200
+  EXPECT_DOUBLE_EQ(LoadOrDie("dgx-h100").host.memory_bandwidth_bytes_per_s,
+                   2 * 8 * 4800e6 * 8);  // DDR5-4800
+  EXPECT_DOUBLE_EQ(LoadOrDie("dgx-b200").host.memory_bandwidth_bytes_per_s,
+                   2 * 8 * 5600e6 * 8);  // DDR5-5600
 }
 
 // "  key: 1.5e9  # comment" -> true (and whether it has the comment); other lines -> false.
@@ -141,7 +148,7 @@ TEST(CatalogTest, EveryNumberHasASourceComment) {
       previous = line;
     }
   }
-  EXPECT_EQ(numbers, 4 * 32);  // 32 numeric keys per entry (the full schema)
+  EXPECT_EQ(numbers, 4 * 34);  // 34 numeric keys per entry (the full schema)
 }
 
 TEST(CatalogTest, EmbeddedTextIsTheFileOnDisk) {

@@ -56,7 +56,10 @@ double FlashForwardFlops(const Dims& d) {
          static_cast<double>(d.s) * static_cast<double>(d.head_dim);
 }
 
-void AttentionForward(std::vector<Op>& ops, const Dims& d, const BuildOptions& o) {
+// Appends the attention forward; *core_begin is set to the index of the first op of the
+// attention core (after RoPE and the KV expansion), the part selective recompute replays.
+void AttentionForward(std::vector<Op>& ops, const Dims& d, const BuildOptions& o,
+                      std::int32_t* core_begin) {
   const AttentionSizes z = Sizes(d);
   const double e = d.act;
   if (d.rope) {
@@ -66,6 +69,7 @@ void AttentionForward(std::vector<Op>& ops, const Dims& d, const BuildOptions& o
                              internal::kRopeFlops * z.kv, 2 * z.kv * e));
   }
   if (o.flash_attention) {
+    *core_begin = static_cast<std::int32_t>(ops.size());
     const double flops = FlashForwardFlops(d);
     Op op = MakeKernel("attn_flash", OpKind::kFlashAttention, Pass::kForward, flops,
                        (2 * z.q + 2 * z.kv) * e + internal::kFp32Bytes * d.TokenElems(d.heads));
@@ -79,6 +83,7 @@ void AttentionForward(std::vector<Op>& ops, const Dims& d, const BuildOptions& o
     ops.push_back(MakeKernel("attn_expand_kv", OpKind::kElementwise, Pass::kForward, 0,
                              2 * z.kv * e + 2 * z.q * e));
   }
+  *core_begin = static_cast<std::int32_t>(ops.size());
   ops.push_back(MakeGemm("attn_scores", Pass::kForward, d.s, d.s, d.head_dim, batch,
                          2 * z.q * d.gemm_in + z.s2 * e, true));
   const bool fused_dropout = o.fusion.softmax_mask && o.fusion.softmax_dropout && d.dropout;
@@ -221,6 +226,14 @@ void ActivationBackward(std::vector<Op>& ops, const Dims& d, const FusionRules& 
   }
 }
 
+// The part of SavedActivationBytes that lives inside the attention core: the s x s tensors
+// (softmax output, dropout mask and output) or flash attention's log-sum-exp.
+double AttentionCoreSavedBytes(const Dims& d, const BuildOptions& o) {
+  if (o.flash_attention) return internal::kFp32Bytes * d.TokenElems(d.heads);
+  const AttentionSizes z = Sizes(d);
+  return z.s2 * (d.dropout ? 2 * d.act + internal::kMaskBytes : d.act);
+}
+
 double SavedActivationBytes(const Dims& d, const BuildOptions& o) {
   const AttentionSizes z = Sizes(d);
   const double e = d.act;
@@ -280,7 +293,8 @@ LayerOps BuildTransformerLayer(const ModelConfig& model, const BuildOptions& opt
   std::vector<Op>& fwd = layer.forward;
   if (!fuse_rn) internal::AppendNormForward(fwd, "input_norm", d, f.norm);
   fwd.push_back(internal::LinearForward("qkv_proj", d.tokens, qkv_n, d.h, d, d.bias));
-  AttentionForward(fwd, d, options);
+  AttentionForward(fwd, d, options, &layer.attention_core_begin);
+  layer.attention_core_end = static_cast<std::int32_t>(fwd.size());
   fwd.push_back(internal::LinearForward("attn_out_proj", d.tokens, d.h, q_width, d, false));
   if (d.tp > 1) fwd.push_back(internal::MakeTpAllReduce("tp_allreduce", Pass::kForward, ar_bytes));
   internal::AppendResidualForward(fwd, "attn", d, f, fuse_rn);
@@ -316,6 +330,7 @@ LayerOps BuildTransformerLayer(const ModelConfig& model, const BuildOptions& opt
   }
 
   layer.saved_activation_bytes = SavedActivationBytes(d, options);
+  layer.attention_core_saved_bytes = AttentionCoreSavedBytes(d, options);
   return layer;
 }
 

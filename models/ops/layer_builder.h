@@ -98,6 +98,17 @@ struct LayerOps {
   // Small per-token norm statistics are not counted, as in Korthikanti et al. The tensor
   // list (general shapes) is in layer_builder.cc.
   double saved_activation_bytes = 0;
+  // Transformer layers only (0 elsewhere): the attention core is forward[attention_core_begin,
+  // attention_core_end) — attn_flash, or attn_scores .. attn_context (after RoPE and the KV
+  // expansion). Selective recompute (Korthikanti et al. 2022, Sec. 5) replays exactly these
+  // ops in the backward and does not keep attention_core_saved_bytes, the part of
+  // saved_activation_bytes they alone need: the s x s softmax output, dropout mask and dropout
+  // output, e*S2 + S2 + e*S2 with dropout (e*S2 without), i.e. the 5as/h term; with flash
+  // attention the fp32 log-sum-exp, 4*b*(a/t)*s. Q, K, V (the core's inputs) and the context
+  // (the out-projection's input) stay saved.
+  std::int32_t attention_core_begin = 0;
+  std::int32_t attention_core_end = 0;
+  double attention_core_saved_bytes = 0;
 };
 
 // One transformer layer. The builders are O(number of ops) (a few dozen) and allocation-light.

@@ -1,0 +1,110 @@
+// The step compiler behind plan::CompileStep (plan/compile.h), split over three files:
+//   compile.cc  stage op lists, segments, the pipeline schedule and pipeline sends;
+//   zero.cc     data-parallel gradient reduction (all-reduce or ZeRO reduce-scatter), ZeRO-3
+//               per-layer parameter gathers, the optimizer step and the ZeRO-1/2 parameter
+//               all-gather;
+//   offload.cc  host copies: activation offload and fetch, parameter fetch, optimizer offload.
+// Not part of plan's interface.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "plan/compile.h"
+#include "plan/memory.h"
+
+namespace foresight::plan::internal {
+
+using sim::SimTime;
+using sim::TaskId;
+
+struct StageShape {
+  bool first = false;
+  bool last = false;
+  std::int64_t layers = 0;
+};
+
+// Per-stage state shared by the passes of the compiler.
+struct StageBuild {
+  StageShape shape;
+  ModelStates states;
+  std::vector<std::int32_t> fwd_segs, fwd_parts, bwd_segs, bwd_parts;  // segment ids
+  std::vector<double> fwd_part_params, bwd_part_params;  // params (per rank) of each part
+  double saved = 0;      // activation bytes one micro-batch keeps, forward end -> backward end
+  double transient = 0;  // recomputed activations held while a backward runs
+  std::vector<TaskId> fwd_first, fwd_last, bwd_first, bwd_last;  // per micro-batch
+  std::vector<TaskId> bwd_parts_last_mb;  // last micro-batch's backward, one task per part
+  std::vector<TaskId> optimizer_waits;    // tasks the optimizer step waits for
+  // Segments of the per-part communication, the same for every micro-batch, built once
+  // ([0] forward, [1] backward; -1 = not built yet): ZeRO-3 gathers, parameter fetches, and
+  // the reduce-scatter of the bucket ending at each backward part.
+  std::vector<std::int32_t> gather_seg[2], fetch_seg[2], reduce_seg;
+};
+
+class Compiler {
+ public:
+  explicit Compiler(const StepInput& in) : in_(in) {}
+  CompiledStep Run();
+
+ private:
+  // --- compile.cc ---
+  std::int32_t AddList(std::vector<CostedOp> ops);
+  std::vector<CostedOp> Cost(const std::vector<ops::Op>& ops, bool recompute) const;
+  // Cuts list `list` into segments at `cuts` (indices where a new part begins); returns ids.
+  std::vector<std::int32_t> Segment(std::int32_t list, const std::vector<std::int32_t>& cuts,
+                                    const std::string& name);
+  std::vector<TaskId> EmitSegments(const std::vector<std::int32_t>& segs, sim::StreamId stream);
+  SimTime SegmentDuration(std::int32_t seg) const {
+    return out_.segments[static_cast<std::size_t>(seg)].duration;
+  }
+  std::int32_t SingleOpSegment(CostedOp op);
+  // A single-op segment (a copy, a collective, the host Adam) and a task of it on `stream`.
+  std::int32_t OpSegment(const std::string& name, WorkClass work, double bytes, double seconds,
+                         ops::Pass pass);
+  TaskId AddOpTask(sim::StreamId stream, const std::string& name, WorkClass work, double bytes,
+                   double seconds, ops::Pass pass) {
+    return SegmentTask(stream, OpSegment(name, work, bytes, seconds, pass));
+  }
+  TaskId SegmentTask(sim::StreamId stream, std::int32_t seg) {
+    return out_.graph.AddTask(stream, SegmentDuration(seg), seg);
+  }
+  void BuildStage(std::int64_t s);
+  void EmitSchedule(std::int64_t s);
+  void EmitPipelineSends();
+
+  // --- zero.cc ---
+  // The communication of one pass of one micro-batch whose compute tasks are `tasks` (one per
+  // part): ZeRO-3 gathers (and, with offload.params, the host fetches before them) ahead of
+  // each part, and with zero >= 2 the gradient reduce-scatter buckets after backward parts.
+  void EmitPassComm(std::int64_t s, const std::vector<TaskId>& tasks, bool backward);
+  // zero 0/1: the last micro-batch's gradient all-reduce (reduce-scatter) buckets.
+  void EmitLastMicroBatchGradReduce(std::int64_t s);
+  void EmitEmbeddingGradReduce(std::int64_t s);
+  void EmitOptimizer(std::int64_t s);
+
+  // --- offload.cc ---
+  // Copies the saved activations of a forward (ending with `fwd_last`) to the host; returns the
+  // copy task.
+  TaskId EmitActivationOffload(std::int64_t s, TaskId fwd_last);
+  // Fetches them back before the backward; starts after `offload` and `gate` (a compute task
+  // that ends before the previous slot starts, or -1). Returns the fetch task.
+  TaskId EmitActivationFetch(std::int64_t s, TaskId offload, TaskId gate);
+  // Optimizer offload: gradients device->host after `waits`, Adam on the host, updated
+  // parameters host->device. Returns the task after which the parameters are on the device.
+  TaskId EmitHostOptimizer(std::int64_t s, double params, const std::vector<TaskId>& waits);
+
+  StageInfo& Info(std::int64_t s) { return out_.stages[static_cast<std::size_t>(s)]; }
+  StageBuild& Build(std::int64_t s) { return builds_[static_cast<std::size_t>(s)]; }
+
+  const StepInput& in_;
+  GroupSpans spans_;
+  CompiledStep out_;
+  std::vector<StageBuild> builds_;
+  ops::LayerOps layer_, embedding_, head_;
+  std::int64_t micro_batches_ = 0;
+  double dtype_bytes_ = 2;
+  double layer_input_bytes_ = 0;  // one layer's input (= a pipeline send), per micro-batch
+};
+
+}  // namespace foresight::plan::internal
