@@ -10,7 +10,10 @@
 #include <system_error>
 #include <utility>
 
+#include "plan/memory.h"
+#include "scenarios/internal/extras.h"
 #include "scenarios/internal/sections.h"
+#include "scenarios/internal/workload.h"
 #include "scenarios/internal/yaml_reader.h"
 
 namespace foresight::scenarios {
@@ -141,12 +144,25 @@ Result<Scenario> LoadTree(const YAML::Node& root, const std::string& source,
   scenario.name = std::filesystem::path(source).stem().string();
   std::vector<hw::HardwareOverride> hardware_overrides;
   if (Status s = top->ReadString("name", &scenario.name); !s.ok()) return s.error();
-  if (Status s = internal::ReadModel(*top, &scenario.model); !s.ok()) return s.error();
+  // A `workload:` scenario replays a recorded trace instead of a model (docs/chakra.md).
+  const bool replay = top->Has("workload");
+  if (replay) {
+    if (Status s = internal::ReadWorkload(context, *top, base_dir, &scenario); !s.ok()) {
+      return s.error();
+    }
+  } else if (Status s = internal::ReadModel(*top, &scenario.model); !s.ok()) {
+    return s.error();
+  }
   if (Status s = internal::ReadCluster(*top, &scenario.cluster, &hardware_overrides); !s.ok()) {
     return s.error();
   }
-  if (Status s = internal::ReadTraining(*top, &scenario.training); !s.ok()) return s.error();
-  if (Status s = internal::ReadPlan(*top, &scenario.plan); !s.ok()) return s.error();
+  if (!replay) {
+    if (Status s = internal::ReadTraining(*top, &scenario.training); !s.ok()) return s.error();
+    if (Status s = internal::ReadPlan(*top, &scenario.plan); !s.ok()) return s.error();
+  }
+  if (Status s = internal::ReadSearchExtras(context, *top, base_dir, &scenario); !s.ok()) {
+    return s.error();
+  }
 
   plan::ClusterConfig& cluster = scenario.cluster;
   // A relative profile path written in the file is relative to the file; one given with --set
@@ -176,9 +192,17 @@ Result<Scenario> LoadTree(const YAML::Node& root, const std::string& source,
                                    " GPUs per node of " + scenario.hardware.name +
                                    "; valid: 1 to " + std::to_string(node_gpus));
   }
+  if (replay) {
+    if (Status s = internal::CheckWorkload(context, scenario); !s.ok()) return s.error();
+    return scenario;
+  }
 
-  const std::vector<plan::PlanError> errors =
+  std::vector<plan::PlanError> errors =
       plan::ValidateAndResolve(scenario.model, scenario.cluster, scenario.training, scenario.plan);
+  // What the plan needs from the hardware profile (offload: host memory, host Adam rate).
+  for (plan::PlanError& e : plan::ValidateForHardware(scenario.plan, scenario.hardware)) {
+    errors.push_back(std::move(e));
+  }
   if (!errors.empty()) return PlanErrorsToError(errors, context);
   return scenario;
 }

@@ -22,15 +22,34 @@
 // result depends only on the text, the overrides and the hardware profile it names.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "base/dtype.h"
 #include "base/status.h"
 #include "models/hw/hardware.h"
 #include "models/ops/model_config.h"
 #include "plan/plan.h"
 
 namespace foresight::scenarios {
+
+// One entry of cluster.candidates (hardware comparison in `foresight search`).
+struct ClusterCandidate {
+  plan::ClusterConfig cluster;    // gpus_per_node resolved
+  hw::HardwareProfile hardware;   // loaded (cluster.overrides do not apply to candidates)
+  double price_per_gpu_hour = 0;  // USD per GPU-hour; 0 = not given
+};
+
+// `workload:` (docs/chakra.md): a recorded MLCommons Chakra trace replayed instead of a model.
+struct Workload {
+  std::string chakra;  // PREFIX of PREFIX.RANK.et; relative paths resolved like cluster.hardware
+  std::int64_t ranks = 0;
+  std::string compute = "recorded";  // recorded | roofline
+  std::string comm = "model";        // model | recorded
+  bool control_deps = false;         // also follow ctrl_deps
+  Dtype dtype = Dtype::kBf16;        // peak used by the roofline
+};
 
 struct Scenario {
   std::string name;
@@ -40,6 +59,12 @@ struct Scenario {
   hw::HardwareProfile hardware;  // loaded and overridden (cluster.hardware + cluster.overrides)
   plan::TrainingConfig training;
   plan::Plan plan;  // validated, dp derived
+  // Sweep/search keys (docs/search.md); `foresight run` does not use them.
+  double price_per_gpu_hour = 0;             // cluster.price_per_gpu_hour, USD; 0 = not given
+  std::vector<ClusterCandidate> candidates;  // cluster.candidates
+  double training_tokens = 0;                // training.tokens (run size); 0 = not given
+  // Set for a `workload:` scenario; then model, training and plan are absent and unused.
+  std::optional<Workload> workload;
 };
 
 // A command-line override "dotted.key=value"; value is parsed as YAML (so 4, true, [1,2] work).

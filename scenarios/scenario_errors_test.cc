@@ -51,18 +51,19 @@ TEST(ScenarioErrorsTest, UnknownKeySuggestsTheClosest) {
   // from 'tp' and from 'pp'; the tie goes to the first valid key, 'tp'.
   EXPECT_EQ(LoadError(std::string(kBase) + "  tpp: 2\n"),
             "s.yaml:9:3: unknown key 'tpp' in plan; valid keys: tp, pp, dp, vpp, schedule, "
-            "recompute, flash_attention, fusion, overlap, grad_bucket_bytes; did you mean 'tp'?");
+            "recompute, flash_attention, fusion, overlap, grad_bucket_bytes, recompute_layers, "
+            "zero, offload; did you mean 'tp'?");
   // Line 1 "modle:" at column 1; 'modle' is one transposition from 'model'.
   EXPECT_EQ(LoadError("modle: {}\n"),
             "s.yaml:1:1: unknown key 'modle' at the top level; valid keys: name, model, cluster, "
-            "training, plan; did you mean 'model'?");
+            "training, plan, sweep, workload; did you mean 'model'?");
   // Nothing close: no suggestion.
   EXPECT_EQ(LoadError(R"yaml(model: {preset: llama3-8b}
 cluster: {hardware: dgx-h100, racks: 2}
 training: {global_batch: 16}
 )yaml"),
             "s.yaml:2:31: unknown key 'racks' in cluster; valid keys: hardware, nodes, "
-            "gpus_per_node, overrides");
+            "gpus_per_node, overrides, price_per_gpu_hour, candidates");
 }
 
 TEST(ScenarioErrorsTest, WrongType) {

@@ -58,7 +58,10 @@ Status FlattenOverrides(const MapReader& map, const std::string& prefix,
 
 }  // namespace
 
-std::vector<std::string> TopLevelKeys() { return {"name", "model", "cluster", "training", "plan"}; }
+std::vector<std::string> TopLevelKeys() {
+  // sweep: scenarios/sweep.h; workload (instead of model/training/plan): docs/chakra.md
+  return {"name", "model", "cluster", "training", "plan", "sweep", "workload"};
+}
 
 Status ReadModel(const MapReader& top, ops::ModelConfig* model) {
   if (Status s = top.Require("model"); !s.ok()) return s;
@@ -128,7 +131,8 @@ Status ReadModel(const MapReader& top, ops::ModelConfig* model) {
 Status ReadCluster(const MapReader& top, plan::ClusterConfig* cluster,
                    std::vector<hw::HardwareOverride>* overrides) {
   if (Status s = top.Require("cluster"); !s.ok()) return s;
-  Result<MapReader> r = top.Child("cluster", {"hardware", "nodes", "gpus_per_node", "overrides"});
+  Result<MapReader> r = top.Child("cluster", {"hardware", "nodes", "gpus_per_node", "overrides",
+                                              "price_per_gpu_hour", "candidates"});
   if (!r.ok()) return r.error();
   const MapReader& c = *r;
   if (Status s = c.Require("hardware"); !s.ok()) return s;
@@ -152,7 +156,7 @@ Status ReadCluster(const MapReader& top, plan::ClusterConfig* cluster,
 
 Status ReadTraining(const MapReader& top, plan::TrainingConfig* training) {
   if (Status s = top.Require("training"); !s.ok()) return s;
-  Result<MapReader> r = top.Child("training", {"global_batch", "micro_batch", "dtype"});
+  Result<MapReader> r = top.Child("training", {"global_batch", "micro_batch", "dtype", "tokens"});
   if (!r.ok()) return r.error();
   const MapReader& t = *r;
   if (Status s = t.Require("global_batch"); !s.ok()) return s;
@@ -179,9 +183,9 @@ Status ReadTraining(const MapReader& top, plan::TrainingConfig* training) {
 }
 
 Status ReadPlan(const MapReader& top, plan::Plan* plan) {
-  Result<MapReader> r =
-      top.Child("plan", {"tp", "pp", "dp", "vpp", "schedule", "recompute", "flash_attention",
-                         "fusion", "overlap", "grad_bucket_bytes"});
+  Result<MapReader> r = top.Child(
+      "plan", {"tp", "pp", "dp", "vpp", "schedule", "recompute", "flash_attention", "fusion",
+               "overlap", "grad_bucket_bytes", "recompute_layers", "zero", "offload"});
   if (!r.ok()) return r.error();
   const MapReader& p = *r;
   plan::Plan config;
@@ -192,7 +196,9 @@ Status ReadPlan(const MapReader& top, plan::Plan* plan) {
       std::string(plan::ScheduleName(plan::Schedule::k1F1B))};
   const std::vector<std::string> recomputes = {
       std::string(plan::RecomputeName(plan::Recompute::kNone)),
+      std::string(plan::RecomputeName(plan::Recompute::kSelective)),
       std::string(plan::RecomputeName(plan::Recompute::kFull))};
+  std::string zero = "0";
   if (Status s = FirstError({
           p.ReadPositiveInt("tp", &config.tp),
           p.ReadPositiveInt("pp", &config.pp),
@@ -202,6 +208,8 @@ Status ReadPlan(const MapReader& top, plan::Plan* plan) {
           p.ReadChoice("recompute", recomputes, &recompute),
           p.ReadBool("flash_attention", &config.flash_attention),
           p.ReadPositiveDouble("grad_bucket_bytes", &config.grad_bucket_bytes),
+          p.ReadPositiveInt("recompute_layers", &config.recompute_layers),
+          p.ReadChoice("zero", {"0", "1", "2", "3"}, &zero),
       });
       !s.ok()) {
     return s;
@@ -211,7 +219,10 @@ Status ReadPlan(const MapReader& top, plan::Plan* plan) {
                         "vpp > 1 (interleaved schedule) is not supported yet; valid: 1");
   }
   config.schedule = schedule == schedules[0] ? plan::Schedule::kGpipe : plan::Schedule::k1F1B;
-  config.recompute = recompute == recomputes[0] ? plan::Recompute::kNone : plan::Recompute::kFull;
+  config.recompute = recompute == recomputes[0]   ? plan::Recompute::kNone
+                     : recompute == recomputes[1] ? plan::Recompute::kSelective
+                                                  : plan::Recompute::kFull;
+  config.zero = std::stoll(zero);
 
   // fusion: a preset name, or a mapping of rule -> bool on top of "default".
   bool ok = false;
@@ -261,6 +272,21 @@ Status ReadPlan(const MapReader& top, plan::Plan* plan) {
   Result<MapReader> overlap = p.Child("overlap", {"grad_reduce"});
   if (!overlap.ok()) return overlap.error();
   if (Status s = overlap->ReadBool("grad_reduce", &config.overlap.grad_reduce); !s.ok()) return s;
+  // offload: {optimizer, activations, params}: none | cpu (plan/plan.h Offload).
+  Result<MapReader> offload = p.Child("offload", {"optimizer", "activations", "params"});
+  if (!offload.ok()) return offload.error();
+  std::string offload_optimizer = "none", offload_activations = "none", offload_params = "none";
+  if (Status s = FirstError({
+          offload->ReadChoice("optimizer", {"none", "cpu"}, &offload_optimizer),
+          offload->ReadChoice("activations", {"none", "cpu"}, &offload_activations),
+          offload->ReadChoice("params", {"none", "cpu"}, &offload_params),
+      });
+      !s.ok()) {
+    return s;
+  }
+  config.offload.optimizer = offload_optimizer == "cpu";
+  config.offload.activations = offload_activations == "cpu";
+  config.offload.params = offload_params == "cpu";
   *plan = std::move(config);
   return Status::Ok();
 }
