@@ -1,0 +1,171 @@
+#include "calibrate/fit_roofline.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace foresight::calibrate {
+namespace {
+
+std::string Clamp01(double& efficiency) {
+  if (efficiency > 1.0) {
+    efficiency = 1.0;
+    return "; clamped to 1";
+  }
+  return "";
+}
+
+}  // namespace
+
+double WaveEfficiency(const hw::GpuSpec& gpu, std::int64_t m, std::int64_t n, std::int64_t batch) {
+  const std::int64_t tiles = batch * ((m + gpu.gemm.tile_m - 1) / gpu.gemm.tile_m) *
+                             ((n + gpu.gemm.tile_n - 1) / gpu.gemm.tile_n);
+  const std::int64_t waves = (tiles + gpu.sm_count - 1) / gpu.sm_count;
+  return static_cast<double>(tiles) / static_cast<double>(waves * gpu.sm_count);
+}
+
+std::optional<FitSection> FitGemmEfficiency(const std::vector<GemmSample>& samples,
+                                            hw::GpuSpec& gpu, const RobustOptions& options) {
+  std::vector<const GemmSample*> used;
+  int memory_bound = 0;
+  for (const GemmSample& s : samples) {
+    const double peak = gpu.PeakFlopsPerS(s.dtype);
+    if (peak <= 0 || s.seconds <= gpu.kernel_launch_seconds) continue;
+    const double elem = BytesOf(s.dtype);
+    const double bytes = elem * s.batch * (s.m * s.k + s.k * s.n + s.m * s.n);
+    if (bytes / (gpu.hbm_bandwidth_bytes_per_s * gpu.memory.max_efficiency) > 0.5 * s.seconds) {
+      ++memory_bound;
+      continue;
+    }
+    used.push_back(&s);
+  }
+  if (used.size() < 2) return std::nullopt;
+  const int rows = static_cast<int>(used.size());
+  Eigen::MatrixXd a(rows, 2);
+  Eigen::VectorXd y(rows), d(rows);
+  for (int i = 0; i < rows; ++i) {
+    const GemmSample& s = *used[static_cast<std::size_t>(i)];
+    const double flops = 2.0 * s.m * s.n * s.k * s.batch;
+    const double f = flops / (gpu.PeakFlopsPerS(s.dtype) * WaveEfficiency(gpu, s.m, s.n, s.batch));
+    a(i, 0) = f;
+    a(i, 1) = f / static_cast<double>(s.k);
+    y[i] = s.seconds - gpu.kernel_launch_seconds;
+    d[i] = s.seconds;
+  }
+  const RobustResult fit = RobustLeastSquares(a, y, d, {true, true}, options);
+  if (fit.x[0] <= 0) return std::nullopt;
+  FitSection section;
+  section.title = "GEMM efficiency (gpu.gemm)";
+  section.model =
+      "T = kernel_launch_seconds + 2mnk*batch / (peak(dtype) * max_efficiency * wave_eff * k / "
+      "(k + k_half))";
+  double max_eff = 1.0 / fit.x[0];
+  const std::string clamp = Clamp01(max_eff);
+  gpu.gemm.max_efficiency = max_eff;
+  gpu.gemm.k_half = fit.x[1] / fit.x[0];
+  section.parameters.push_back({"gpu.gemm.max_efficiency", max_eff, "1", "fitted" + clamp});
+  section.parameters.push_back({"gpu.gemm.k_half", gpu.gemm.k_half, "elements of K", "fitted"});
+  section.parameters.push_back(
+      {"gpu.gemm.tile_m", static_cast<double>(gpu.gemm.tile_m), "rows", "given (base profile)"});
+  section.parameters.push_back(
+      {"gpu.gemm.tile_n", static_cast<double>(gpu.gemm.tile_n), "cols", "given (base profile)"});
+  for (int i = 0; i < rows; ++i) {
+    const double predicted = gpu.kernel_launch_seconds + a(i, 0) * fit.x[0] + a(i, 1) * fit.x[1];
+    section.points.push_back(
+        {used[static_cast<std::size_t>(i)]->label, d[i], predicted, fit.weights[i]});
+  }
+  if (memory_bound > 0)
+    section.notes.push_back(std::to_string(memory_bound) +
+                            " memory-bound rows left out (roofline memory time > T/2)");
+  section.quality = ComputeQuality(section.points);
+  return section;
+}
+
+std::optional<FitSection> FitMemoryEfficiency(const std::vector<SizeSample>& samples,
+                                              hw::GpuSpec& gpu, const RobustOptions& options) {
+  std::vector<const SizeSample*> used;
+  for (const SizeSample& s : samples) {
+    if (s.bytes > 0 && s.seconds > gpu.kernel_launch_seconds) used.push_back(&s);
+  }
+  if (used.size() < 2) return std::nullopt;
+  const int rows = static_cast<int>(used.size());
+  Eigen::MatrixXd a(rows, 2);
+  Eigen::VectorXd y(rows), d(rows);
+  for (int i = 0; i < rows; ++i) {
+    a(i, 0) = used[static_cast<std::size_t>(i)]->bytes;
+    a(i, 1) = 1.0;
+    y[i] = used[static_cast<std::size_t>(i)]->seconds - gpu.kernel_launch_seconds;
+    d[i] = used[static_cast<std::size_t>(i)]->seconds;
+  }
+  const RobustResult fit = RobustLeastSquares(a, y, d, {true, true}, options);
+  if (fit.x[0] <= 0) return std::nullopt;
+  FitSection section;
+  section.title = "HBM bandwidth efficiency (gpu.memory)";
+  section.model =
+      "T = kernel_launch_seconds + (B + bytes_half) / (hbm_bandwidth_bytes_per_s * "
+      "max_efficiency)";
+  double max_eff = 1.0 / (fit.x[0] * gpu.hbm_bandwidth_bytes_per_s);
+  const std::string clamp = Clamp01(max_eff);
+  gpu.memory.max_efficiency = max_eff;
+  gpu.memory.bytes_half = fit.x[1] / fit.x[0];
+  section.parameters.push_back({"gpu.memory.max_efficiency", max_eff, "1", "fitted" + clamp});
+  section.parameters.push_back({"gpu.memory.bytes_half", gpu.memory.bytes_half, "B", "fitted"});
+  for (int i = 0; i < rows; ++i) {
+    const double predicted = gpu.kernel_launch_seconds + a(i, 0) * fit.x[0] + fit.x[1];
+    section.points.push_back(
+        {used[static_cast<std::size_t>(i)]->label, d[i], predicted, fit.weights[i]});
+  }
+  section.quality = ComputeQuality(section.points);
+  return section;
+}
+
+std::optional<FitSection> FitLaunchLatency(const std::vector<double>& per_launch_seconds,
+                                           hw::GpuSpec& gpu) {
+  if (per_launch_seconds.empty()) return std::nullopt;
+  std::vector<double> sorted = per_launch_seconds;
+  std::sort(sorted.begin(), sorted.end());
+  const std::size_t n = sorted.size();
+  const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  gpu.kernel_launch_seconds = median;
+  FitSection section;
+  section.title = "kernel launch (gpu.kernel_launch_seconds)";
+  section.model = "kernel_launch_seconds = median of back-to-back per-launch times";
+  section.parameters.push_back({"gpu.kernel_launch_seconds", median, "s", "median"});
+  for (std::size_t i = 0; i < n; ++i) {
+    section.points.push_back(
+        {"launch row " + std::to_string(i + 1), per_launch_seconds[i], median, 1.0});
+  }
+  section.quality = ComputeQuality(section.points);
+  return section;
+}
+
+std::optional<FitSection> FitLink(const std::vector<SizeSample>& samples, const std::string& key,
+                                  hw::LinkSpec& link, const RobustOptions& options) {
+  if (samples.size() < 2) return std::nullopt;
+  const int rows = static_cast<int>(samples.size());
+  Eigen::MatrixXd a(rows, 2);
+  Eigen::VectorXd y(rows), d(rows);
+  for (int i = 0; i < rows; ++i) {
+    a(i, 0) = 1.0;
+    a(i, 1) = samples[static_cast<std::size_t>(i)].bytes;
+    y[i] = d[i] = samples[static_cast<std::size_t>(i)].seconds;
+  }
+  const RobustResult fit = RobustLeastSquares(a, y, d, {true, true}, options);
+  if (fit.x[1] <= 0) return std::nullopt;
+  double efficiency = 1.0 / (fit.x[1] * link.bandwidth_bytes_per_s);
+  const std::string clamp = Clamp01(efficiency);
+  link.latency_seconds = fit.x[0];
+  link.efficiency = efficiency;
+  FitSection section;
+  section.title = key + " (host-device copies)";
+  section.model = "T = latency_seconds + S / (bandwidth_bytes_per_s * efficiency)";
+  section.parameters.push_back({key + ".latency_seconds", fit.x[0], "s", "fitted"});
+  section.parameters.push_back({key + ".efficiency", efficiency, "1", "fitted" + clamp});
+  for (int i = 0; i < rows; ++i) {
+    section.points.push_back({samples[static_cast<std::size_t>(i)].label, d[i],
+                              fit.x[0] + a(i, 1) * fit.x[1], fit.weights[i]});
+  }
+  section.quality = ComputeQuality(section.points);
+  return section;
+}
+
+}  // namespace foresight::calibrate
