@@ -2,6 +2,11 @@
 //
 //   foresight run SCENARIO [--json] [--trace FILE] [--trace-granularity op|task] [--set k=v]...
 //   foresight list presets|hardware
+//   foresight calibrate cpu|gpu|nccl ... --out FILE   (cli/calibrate_command.h)
+//   foresight calibrate fit FILES... --base NAME --out PROFILE.yaml   (cli/calibrate_fit_command.h)
+//   foresight sweep SCENARIO ...    (cli/sweep_command.h)
+//   foresight search SCENARIO ...   (cli/search_command.h)
+//   foresight export chakra SCENARIO --out PREFIX   (cli/chakra_command.h)
 //
 // Exit codes: 0 success, 1 invalid input (scenario, profile, override), 2 usage error,
 // 3 the simulation itself failed (an internal inconsistency: please report it).
@@ -12,6 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "cli/calibrate_command.h"
+#include "cli/calibrate_fit_command.h"
+#include "cli/chakra_command.h"
+#include "cli/search_command.h"
+#include "cli/sweep_command.h"
 #include "models/hw/hardware.h"
 #include "models/ops/model_config.h"
 #include "plan/simulate.h"
@@ -45,6 +55,7 @@ int Run(const RunArgs& args) {
   auto scenario = foresight::scenarios::LoadScenarioFile(args.scenario, sets);
   if (!scenario.ok()) return Fail(scenario.error(), 1);
   const foresight::scenarios::Scenario& s = *scenario;
+  if (s.workload) return foresight::cli::RunChakraWorkload(s, args.json, args.trace);
 
   foresight::plan::StepInput input{s.model, s.hardware, s.cluster, s.training, s.plan};
   auto result = foresight::plan::SimulateStep(input);
@@ -95,6 +106,16 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"presets", "hardware"}));
 
+  int calibrate_exit_code = 0;
+  CLI::App* calibrate = foresight::cli::AddCalibrateCommand(app, &calibrate_exit_code);
+  foresight::cli::AddCalibrateFitCommand(*calibrate, &calibrate_exit_code);
+  int search_exit_code = 0;
+  CLI::App* sweep = foresight::cli::AddSweepCommand(app, &search_exit_code);
+  CLI::App* search = foresight::cli::AddSearchCommand(app, &search_exit_code);
+
+  int export_exit_code = 0;
+  CLI::App* export_command = foresight::cli::AddExportCommand(app, &export_exit_code);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -102,6 +123,9 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (run->parsed()) return Run(run_args);
+  if (export_command->parsed()) return export_exit_code;
+  if (calibrate->parsed()) return calibrate_exit_code;
+  if (sweep->parsed() || search->parsed()) return search_exit_code;
   if (list->parsed()) {
     const auto names =
         what == "presets" ? foresight::ops::PresetNames() : foresight::hw::CatalogNames();
