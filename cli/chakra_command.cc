@@ -29,13 +29,9 @@ struct ExportArgs {
 };
 
 int RunExportChakra(const ExportArgs& args) {
-  std::vector<scenarios::SetOverride> sets;
-  for (const std::string& text : args.sets) {
-    Result<scenarios::SetOverride> parsed = scenarios::ParseSetOverride(text);
-    if (!parsed.ok()) return Fail(parsed.error(), 1);
-    sets.push_back(*parsed);
-  }
-  Result<scenarios::Scenario> scenario = scenarios::LoadScenarioFile(args.scenario, sets);
+  Result<std::vector<scenarios::SetOverride>> sets = scenarios::ParseSetOverrides(args.sets);
+  if (!sets.ok()) return Fail(sets.error(), 1);
+  Result<scenarios::Scenario> scenario = scenarios::LoadScenarioFile(args.scenario, *sets);
   if (!scenario.ok()) return Fail(scenario.error(), 1);
   const scenarios::Scenario& s = *scenario;
   if (s.workload) {

@@ -46,13 +46,9 @@ struct RunArgs {
 };
 
 int Run(const RunArgs& args) {
-  std::vector<foresight::scenarios::SetOverride> sets;
-  for (const std::string& text : args.sets) {
-    auto parsed = foresight::scenarios::ParseSetOverride(text);
-    if (!parsed.ok()) return Fail(parsed.error(), 1);
-    sets.push_back(*parsed);
-  }
-  auto scenario = foresight::scenarios::LoadScenarioFile(args.scenario, sets);
+  auto sets = foresight::scenarios::ParseSetOverrides(args.sets);
+  if (!sets.ok()) return Fail(sets.error(), 1);
+  auto scenario = foresight::scenarios::LoadScenarioFile(args.scenario, *sets);
   if (!scenario.ok()) return Fail(scenario.error(), 1);
   const foresight::scenarios::Scenario& s = *scenario;
   if (s.workload) return foresight::cli::RunChakraWorkload(s, args.json, args.trace);

@@ -39,12 +39,9 @@ int RunSearchCommand(const SearchArgs& args) {
     if (root) std::cerr << "error: --resume needs --out FILE (the results to resume from)\n";
     return 2;
   }
-  std::vector<scenarios::SetOverride> sets;
-  for (const std::string& text : args.sets) {
-    Result<scenarios::SetOverride> parsed = scenarios::ParseSetOverride(text);
-    if (!parsed.ok()) return fail(parsed.error());
-    sets.push_back(*parsed);
-  }
+  Result<std::vector<scenarios::SetOverride>> parsed_sets = scenarios::ParseSetOverrides(args.sets);
+  if (!parsed_sets.ok()) return fail(parsed_sets.error());
+  const std::vector<scenarios::SetOverride>& sets = *parsed_sets;
   Result<scenarios::Scenario> scenario = scenarios::LoadScenarioFile(args.scenario, sets);
   if (!scenario.ok()) return fail(scenario.error());
 

@@ -34,12 +34,9 @@ int RunSweepCommand(const SweepArgs& args) {
     if (root) std::cerr << "error: --resume needs --out FILE (the results to resume from)\n";
     return 2;
   }
-  std::vector<scenarios::SetOverride> sets;
-  for (const std::string& text : args.sets) {
-    Result<scenarios::SetOverride> parsed = scenarios::ParseSetOverride(text);
-    if (!parsed.ok()) return fail(parsed.error());
-    sets.push_back(*parsed);
-  }
+  Result<std::vector<scenarios::SetOverride>> parsed_sets = scenarios::ParseSetOverrides(args.sets);
+  if (!parsed_sets.ok()) return fail(parsed_sets.error());
+  const std::vector<scenarios::SetOverride>& sets = *parsed_sets;
   search::RunOptions options;
   options.jobs = args.jobs;
   options.progress = ::isatty(STDERR_FILENO) != 0;

@@ -98,18 +98,21 @@ void WriteChromeTrace(const scenarios::Scenario& s, const plan::StepResult& r,
   // host memory of one rank of the stage when the plan offloads to it.
   const auto& offsets = g.mem_offset();
   const auto& events = g.mem_events();
+  // One pass over the memory events, bucketed by pool: (time ps, delta bytes) in task order.
+  std::vector<std::vector<std::pair<std::int64_t, std::int64_t>>> pool_deltas(
+      static_cast<std::size_t>(g.num_pools()));
+  for (sim::TaskId t = 0; t < g.num_tasks(); ++t) {
+    for (std::int64_t e = offsets[t]; e < offsets[t + 1]; ++e) {
+      const sim::MemoryEvent& ev = events[static_cast<std::size_t>(e)];
+      pool_deltas[static_cast<std::size_t>(ev.pool)].emplace_back(
+          ev.at_end ? r.run.end[t].ps() : r.run.start[t].ps(), ev.delta_bytes);
+    }
+  }
   auto counter = [&](const plan::StageInfo& st, sim::PoolId pool, const char* name) {
-    std::vector<std::pair<std::int64_t, std::int64_t>> deltas;  // (time ps, delta bytes)
+    auto& deltas = pool_deltas[static_cast<std::size_t>(pool)];
     std::int64_t base = 0;
     for (int cat = 0; cat < sim::kMaxMemoryCategories; ++cat) {
       base += g.initial_bytes()[static_cast<std::size_t>(pool * sim::kMaxMemoryCategories + cat)];
-    }
-    for (sim::TaskId t = 0; t < g.num_tasks(); ++t) {
-      for (std::int64_t e = offsets[t]; e < offsets[t + 1]; ++e) {
-        const sim::MemoryEvent& ev = events[static_cast<std::size_t>(e)];
-        if (ev.pool != pool) continue;
-        deltas.emplace_back(ev.at_end ? r.run.end[t].ps() : r.run.start[t].ps(), ev.delta_bytes);
-      }
     }
     if (base == 0 && deltas.empty()) return false;
     std::stable_sort(deltas.begin(), deltas.end(),

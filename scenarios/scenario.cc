@@ -253,6 +253,17 @@ Result<SetOverride> ParseSetOverride(const std::string& text) {
   return set;
 }
 
+Result<std::vector<SetOverride>> ParseSetOverrides(const std::vector<std::string>& texts) {
+  std::vector<SetOverride> sets;
+  sets.reserve(texts.size());
+  for (const std::string& text : texts) {
+    Result<SetOverride> parsed = ParseSetOverride(text);
+    if (!parsed.ok()) return parsed.error();
+    sets.push_back(std::move(parsed).value());
+  }
+  return sets;
+}
+
 Result<Scenario> LoadScenarioText(const std::string& yaml_text, const std::string& source_name,
                                   const std::vector<SetOverride>& sets) {
   return LoadImpl(yaml_text, source_name, "", sets);

@@ -77,6 +77,8 @@ struct SetOverride {
   std::string value;
 };
 Result<SetOverride> ParseSetOverride(const std::string& text);
+// Parses every "--set" text in order; the first malformed one is the error.
+Result<std::vector<SetOverride>> ParseSetOverrides(const std::vector<std::string>& texts);
 
 // Reads, overrides, validates. Never throws.
 Result<Scenario> LoadScenarioFile(const std::string& path,
