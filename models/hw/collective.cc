@@ -1,5 +1,7 @@
 #include "models/hw/collective.h"
 
+#include <algorithm>
+
 #include "base/check.h"
 
 namespace foresight::hw {
@@ -25,6 +27,15 @@ double FlatRing(const LinkSpec& link, CollectiveOp op, std::int32_t n, double by
                                         : RingGatherOrScatter(link, n, bytes);
 }
 
+// Direct all-to-all: S/n to each of the n-1 peers; intra-node and inter-node parts overlap.
+double AllToAll(const LinkSpec& up, const LinkSpec& nic, const GroupSpan& span, double bytes) {
+  const double n = span.size;
+  const double p = span.nodes <= 1 ? n : span.ranks_per_node;
+  const double intra = (p - 1) / n * bytes / up.EffectiveBytesPerS();
+  const double inter = (n - p) / n * bytes / nic.EffectiveBytesPerS();
+  return std::max(intra, inter) + (p - 1) * up.latency_seconds + (n - p) * nic.latency_seconds;
+}
+
 }  // namespace
 
 std::string_view CollectiveOpName(CollectiveOp op) {
@@ -37,6 +48,8 @@ std::string_view CollectiveOpName(CollectiveOp op) {
       return "reduce_scatter";
     case CollectiveOp::kSendRecv:
       return "send_recv";
+    case CollectiveOp::kAllToAll:
+      return "all_to_all";
   }
   return "unknown";
 }
@@ -68,6 +81,7 @@ double CollectiveSeconds(const HardwareProfile& hw, CollectiveOp op, double byte
 
   const LinkSpec& up = hw.node.scale_up;
   const LinkSpec& nic = hw.network.nic;
+  if (op == CollectiveOp::kAllToAll) return AllToAll(up, nic, span, bytes);
   if (span.nodes <= 1) return FlatRing(up, op, span.size, bytes);
   if (span.ranks_per_node <= 1) return FlatRing(nic, op, span.nodes, bytes);
 
@@ -82,6 +96,7 @@ double CollectiveSeconds(const HardwareProfile& hw, CollectiveOp op, double byte
     case CollectiveOp::kReduceScatter:
       return RingGatherOrScatter(nic, nodes, shard_bytes) + RingGatherOrScatter(up, p, bytes);
     case CollectiveOp::kSendRecv:
+    case CollectiveOp::kAllToAll:
       break;
   }
   return 0;

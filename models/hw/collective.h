@@ -21,6 +21,12 @@
 //     all_gather     T_ag(N, S/p)|nic + T_ag(p, S)|up
 //     reduce_scatter T_rs(p, S)|up + T_rs(N, S/p)|nic
 //   send_recv        T_p2p over scale_up when N = 1, else over the NIC
+//   all_to_all       direct (pairwise) exchange, S = each rank's whole send buffer, S/n to
+//                    every peer, all sends in flight at once; the intra-node and inter-node
+//                    parts use different links and overlap:
+//                    max((p-1)/n * S / busbw_up, (n-p)/n * S / busbw_nic)
+//                      + (p-1) * alpha_up + (n-p) * alpha_nic      (n = p * N)
+//                    nccl-tests: busbw = algbw * (n-1)/n.
 // Every GPU is assumed to communicate at the same time (symmetric groups), so a rank gets its
 // own scale-up bandwidth and its own NIC share, whatever the group size. A group of size 1 and
 // a buffer of 0 bytes cost 0 (NCCL returns without launching).
@@ -36,7 +42,13 @@
 
 namespace foresight::hw {
 
-enum class CollectiveOp : std::uint8_t { kAllReduce, kAllGather, kReduceScatter, kSendRecv };
+enum class CollectiveOp : std::uint8_t {
+  kAllReduce,
+  kAllGather,
+  kReduceScatter,
+  kSendRecv,
+  kAllToAll,
+};
 std::string_view CollectiveOpName(CollectiveOp op);
 
 // How a communication group sits on the cluster.

@@ -64,6 +64,19 @@ TEST(CollectiveTest, OneRankPerNodeIsAFlatRingOverTheNics) {
               0.01875 + 30e-6, kTol);
 }
 
+TEST(CollectiveTest, AllToAllOnOneNodeAndAcrossNodes) {
+  // One node, n = 8, S = 3e9: 7/8 x 3e9 / 300e9 = 0.00875 s, plus 7 x 2 us.
+  EXPECT_NEAR(CollectiveSeconds(ToyCluster(), CollectiveOp::kAllToAll, 3e9, {8, 8, 1}),
+              0.00875 + 14e-6, kTol);
+  // Two nodes of 8, n = 16, S = 3.2e9: intra 7/16 x 3.2e9 / 300e9 = 0.004667 s; inter
+  // 8/16 x 3.2e9 / 40e9 = 0.04 s (the NIC part dominates); latency 7 x 2 us + 8 x 10 us.
+  EXPECT_NEAR(CollectiveSeconds(ToyCluster(), CollectiveOp::kAllToAll, 3.2e9, {16, 8, 2}),
+              0.04 + 14e-6 + 80e-6, kTol);
+  // One rank per node, n = 4: 3/4 x 4e9 / 40e9 = 0.075 s, plus 3 x 10 us.
+  EXPECT_NEAR(CollectiveSeconds(ToyCluster(), CollectiveOp::kAllToAll, 4e9, {4, 1, 4}),
+              0.075 + 30e-6, kTol);
+}
+
 TEST(CollectiveTest, SingleRankAndEmptyBufferCostNothing) {
   EXPECT_EQ(CollectiveSeconds(ToyCluster(), CollectiveOp::kAllReduce, 1e9, {1, 1, 1}), 0);
   EXPECT_EQ(CollectiveSeconds(ToyCluster(), CollectiveOp::kAllReduce, 0, {8, 8, 1}), 0);
