@@ -7,6 +7,7 @@
 #include "models/hw/collective.h"
 #include "models/ops/layer_builder.h"
 #include "plan/internal/compiler.h"
+#include "plan/parallel.h"
 #include "plan/schedule.h"
 
 namespace foresight::plan {
@@ -38,6 +39,7 @@ std::vector<CostedOp> Compiler::Cost(const std::vector<ops::Op>& ops, bool recom
     out.push_back(CostOp(op, in_.hardware, in_.training.dtype, spans_));
     out.back().recompute = recompute;
   }
+  OverlapRingAttention(out, in_.plan.cp);
   return out;
 }
 
@@ -142,6 +144,23 @@ void Compiler::BuildStage(std::int64_t s) {
   const double replicated = ReplicatedLayerParams(model);
   const double layer_params =
       (static_cast<double>(counts.per_layer) - replicated) / static_cast<double>(tp) + replicated;
+  // MoE layers: the router (h x experts) is replicated over TP, the rest of the dense part is
+  // TP-sharded, routed experts are sharded by ep and tp (plan/parallel.h).
+  const double router = static_cast<double>(model.hidden * model.moe.experts);
+  const double moe_expert_params =
+      static_cast<double>(counts.moe_layer_experts) / static_cast<double>(tp * plan.ep);
+  const double moe_layer_params =
+      (static_cast<double>(counts.moe_layer_dense) - replicated - router) /
+          static_cast<double>(tp) +
+      replicated + router + moe_expert_params;
+  const std::int64_t first_layer = s * shape.layers;  // global index of the stage's first layer
+  auto is_moe = [&](std::int64_t l) { return model.IsMoeLayer(first_layer + l); };
+  double expert_params = 0;
+  double dense_layer_params = 0;
+  for (std::int64_t l = 0; l < shape.layers; ++l) {
+    dense_layer_params += is_moe(l) ? moe_layer_params - moe_expert_params : layer_params;
+    expert_params += is_moe(l) ? moe_expert_params : 0.0;
+  }
   const double word_embedding =
       static_cast<double>(model.vocab * model.hidden) / static_cast<double>(tp);
   const double embedding_params =
@@ -155,8 +174,7 @@ void Compiler::BuildStage(std::int64_t s) {
                                  ? static_cast<double>(counts.final_norm) +
                                        (!model.tied_embeddings || pp > 1 ? word_embedding : 0.0)
                                  : 0.0;
-  info.params_per_rank =
-      static_cast<double>(shape.layers) * layer_params + embedding_params + head_params;
+  info.params_per_rank = dense_layer_params + expert_params + embedding_params + head_params;
 
   // Forward list: [embedding] layers [head], cut after each parameter group.
   std::vector<CostedOp> fwd;
@@ -170,9 +188,11 @@ void Compiler::BuildStage(std::int64_t s) {
     close_fwd(embedding_params);
   }
   const std::vector<CostedOp> layer_fwd = Cost(layer_.forward, false);
+  std::vector<CostedOp> moe_fwd;
+  if (model.moe.enabled()) moe_fwd = Cost(moe_layer_.forward, false);
   for (std::int64_t l = 0; l < shape.layers; ++l) {
-    Append(fwd, layer_fwd);
-    close_fwd(layer_params);
+    Append(fwd, is_moe(l) ? moe_fwd : layer_fwd);
+    close_fwd(is_moe(l) ? moe_layer_params : layer_params);
   }
   if (shape.last) {
     Append(fwd, Cost(head_.forward, false));
@@ -183,10 +203,19 @@ void Compiler::BuildStage(std::int64_t s) {
   // Full recompute with recompute_layers = N replays the first N layers of the stage
   // (Megatron's "block" method); selective recompute replays every layer's attention core.
   info.recomputed_layers = RecomputedLayersPerStage(model, plan);
-  const std::vector<CostedOp> layer_recompute = Cost(layer_.forward, true);
-  const std::vector<CostedOp> core_recompute(layer_recompute.begin() + layer_.attention_core_begin,
-                                             layer_recompute.begin() + layer_.attention_core_end);
-  const std::vector<CostedOp> layer_bwd = Cost(layer_.backward, false);
+  // Index 0: dense layers, 1: MoE layers.
+  struct Variant {
+    std::vector<CostedOp> recompute, core_recompute, bwd;
+  };
+  Variant variants[2];
+  for (int v = 0; v < 2; ++v) {
+    if (v == 1 && !model.moe.enabled()) break;
+    const ops::LayerOps& lo = v == 0 ? layer_ : moe_layer_;
+    variants[v].recompute = Cost(lo.forward, true);
+    variants[v].core_recompute.assign(variants[v].recompute.begin() + lo.attention_core_begin,
+                                      variants[v].recompute.begin() + lo.attention_core_end);
+    variants[v].bwd = Cost(lo.backward, false);
+  }
   std::vector<CostedOp> bwd;
   std::vector<std::int32_t> bwd_cuts;
   auto close_bwd = [&](double params) {
@@ -199,10 +228,11 @@ void Compiler::BuildStage(std::int64_t s) {
   }
   for (std::int64_t l = 0; l < shape.layers; ++l) {
     const std::int64_t layer_index = shape.layers - 1 - l;
-    if (layer_index < info.recomputed_layers) Append(bwd, layer_recompute);
-    if (plan.recompute == Recompute::kSelective) Append(bwd, core_recompute);
-    Append(bwd, layer_bwd);
-    close_bwd(layer_params);
+    const Variant& v = variants[is_moe(layer_index) ? 1 : 0];
+    if (layer_index < info.recomputed_layers) Append(bwd, v.recompute);
+    if (plan.recompute == Recompute::kSelective) Append(bwd, v.core_recompute);
+    Append(bwd, v.bwd);
+    close_bwd(is_moe(layer_index) ? moe_layer_params : layer_params);
   }
   if (shape.first) {
     Append(bwd, Cost(embedding_.backward, false));
@@ -210,18 +240,22 @@ void Compiler::BuildStage(std::int64_t s) {
   }
 
   // Activations kept per micro-batch between its forward and its backward (plan/memory.h).
-  const auto recomputed = static_cast<double>(info.recomputed_layers);
-  const double kept_layers = static_cast<double>(shape.layers) - recomputed;
   const Recompute kept_mode =
       plan.recompute == Recompute::kSelective ? Recompute::kSelective : Recompute::kNone;
   b.saved = (shape.first ? embedding_.saved_activation_bytes : 0.0) +
-            (shape.last ? head_.saved_activation_bytes : 0.0) +
-            recomputed * LayerKeptBytes(layer_, Recompute::kFull, layer_input_bytes_) +
-            kept_layers * LayerKeptBytes(layer_, kept_mode, layer_input_bytes_);
-  if (info.recomputed_layers > 0) {
-    b.transient = layer_.saved_activation_bytes;
-  } else if (plan.recompute == Recompute::kSelective) {
-    b.transient = layer_.attention_core_saved_bytes;
+            (shape.last ? head_.saved_activation_bytes : 0.0);
+  for (std::int64_t l = 0; l < shape.layers; ++l) {
+    const ops::LayerOps& lo = is_moe(l) ? moe_layer_ : layer_;
+    const bool full = l < info.recomputed_layers;
+    // Full recompute keeps the layer input, sequence-sharded with sequence parallelism.
+    b.saved += LayerKeptBytes(
+        lo, full ? Recompute::kFull : kept_mode,
+        layer_input_bytes_ / (plan.sequence_parallel ? static_cast<double>(plan.tp) : 1.0));
+    if (info.recomputed_layers > 0) {
+      b.transient = std::max(b.transient, lo.saved_activation_bytes);
+    } else if (plan.recompute == Recompute::kSelective) {
+      b.transient = std::max(b.transient, lo.attention_core_saved_bytes);
+    }
   }
   info.saved_activation_bytes_per_micro_batch = b.saved;
 
@@ -251,7 +285,8 @@ void Compiler::BuildStage(std::int64_t s) {
   b.reduce_seg.assign(b.bwd_part_params.size(), -1);
 
   // Model states are resident for the whole step.
-  b.states = ComputeModelStates(info.params_per_rank, in_.training.dtype, plan);
+  b.states = StageModelStates(info.params_per_rank - expert_params, expert_params,
+                              in_.training.dtype, plan);
   info.model_state_bytes = b.states.weights + b.states.gradients + b.states.optimizer;
   info.host_model_state_bytes =
       b.states.host_weights + b.states.host_gradients + b.states.host_optimizer;
@@ -341,7 +376,8 @@ void Compiler::EmitPipelineSends() {
         const bool same_node = s * tp * dp / gpn == peer * tp * dp / gpn;
         double seconds =
             hw::PointToPointSeconds(in_.hardware, full / static_cast<double>(tp), same_node);
-        if (tp > 1) {
+        // With sequence parallelism the next stage wants the shard: no all-gather.
+        if (tp > 1 && !plan.sequence_parallel) {
           seconds +=
               hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather, full, spans_.tp);
         }
@@ -363,21 +399,30 @@ CompiledStep Compiler::Run() {
   const ops::ModelConfig& model = in_.model;
   const Plan& plan = in_.plan;
   const auto gpn = static_cast<std::int32_t>(in_.cluster.gpus_per_node);
-  micro_batches_ = MicroBatches(in_.training, plan);
+  // plan.dp is dp*cp here (see compiler.h); micro-batches follow the user's dp.
+  micro_batches_ = in_.training.global_batch / (in_.training.micro_batch * (plan.dp / plan.cp));
   dtype_bytes_ = BytesOf(in_.training.dtype);
   out_.micro_batches = micro_batches_;
   layer_input_bytes_ =
-      static_cast<double>(in_.training.micro_batch * model.seq_len * model.hidden) * dtype_bytes_;
+      static_cast<double>(in_.training.micro_batch * (model.seq_len / plan.cp) * model.hidden) *
+      dtype_bytes_;
   spans_.tp = hw::SpanOf(static_cast<std::int32_t>(plan.tp), 1, gpn);
   spans_.dp = hw::SpanOf(static_cast<std::int32_t>(plan.dp), plan.tp, gpn);
+  spans_.cp = hw::SpanOf(static_cast<std::int32_t>(plan.cp), plan.tp, gpn);
+  spans_.ep = hw::SpanOf(static_cast<std::int32_t>(plan.ep), plan.tp * plan.cp, gpn);
 
   ops::BuildOptions options;
   options.micro_batch = in_.training.micro_batch;
   options.tp = plan.tp;
+  options.sequence_parallel = plan.sequence_parallel;
+  options.cp = plan.cp;
+  options.cp_comm = plan.cp_comm;
+  options.ep = plan.ep;
   options.dtype = in_.training.dtype;
   options.flash_attention = plan.flash_attention;
   options.fusion = plan.fusion;
   layer_ = ops::BuildTransformerLayer(model, options);
+  if (model.moe.enabled()) moe_layer_ = ops::BuildTransformerLayer(model, options, true);
   embedding_ = ops::BuildEmbedding(model, options);
   head_ = ops::BuildHead(model, options);
 
@@ -399,6 +444,11 @@ CompiledStep Compiler::Run() {
 
 }  // namespace internal
 
-CompiledStep CompileStep(const StepInput& input) { return internal::Compiler(input).Run(); }
+CompiledStep CompileStep(const StepInput& input) {
+  if (input.plan.cp == 1) return internal::Compiler(input).Run();
+  StepInput folded = input;  // the gradient-reduction group is dp*cp (plan/parallel.h)
+  folded.plan.dp = GradReduceRanks(input.plan);
+  return internal::Compiler(folded).Run();
+}
 
 }  // namespace foresight::plan

@@ -2,6 +2,7 @@
 
 #include "base/check.h"
 #include "models/hw/roofline.h"
+#include "plan/parallel.h"
 
 namespace foresight::plan {
 namespace {
@@ -16,6 +17,8 @@ hw::CollectiveOp ToHw(ops::CollectiveKind kind) {
       return hw::CollectiveOp::kReduceScatter;
     case ops::CollectiveKind::kSendRecv:
       return hw::CollectiveOp::kSendRecv;
+    case ops::CollectiveKind::kAllToAll:
+      return hw::CollectiveOp::kAllToAll;
     case ops::CollectiveKind::kNone:
       break;
   }
@@ -52,15 +55,36 @@ CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
       seconds = hw::GemmSeconds(hw.gpu, dtype, op.m, op.n, op.k, op.batch, op.bytes);
       break;
     case ops::OpKind::kFlashAttention:
-      seconds = hw::AttentionSeconds(hw.gpu, dtype, ops::ExecutedFlops(op), op.bytes);
+      seconds = hw::AttentionSeconds(hw.gpu, dtype == Dtype::kFp8 ? Dtype::kBf16 : dtype,
+                                     ops::ExecutedFlops(op), op.bytes);
       break;
     case ops::OpKind::kCollective: {
       out.work = WorkClass::kComm;
       out.bytes = op.comm_bytes;
-      const hw::GroupSpan& span = op.group == ops::CommGroup::kData ? spans.dp : spans.tp;
-      FS_CHECK(op.group == ops::CommGroup::kTensor || op.group == ops::CommGroup::kData,
-               "collective " + op.name + " has no priced group");
-      seconds = hw::CollectiveSeconds(hw, ToHw(op.collective), op.comm_bytes, span);
+      const hw::GroupSpan* span = nullptr;
+      switch (op.group) {
+        case ops::CommGroup::kTensor:
+          span = &spans.tp;
+          break;
+        case ops::CommGroup::kData:
+          span = &spans.dp;
+          break;
+        case ops::CommGroup::kContext:
+          span = &spans.cp;
+          break;
+        case ops::CommGroup::kExpert:
+          span = &spans.ep;
+          break;
+        case ops::CommGroup::kNone:
+        case ops::CommGroup::kPipeline:
+          break;
+      }
+      FS_CHECK(span != nullptr, "collective " + op.name + " has no priced group");
+      if (op.group == ops::CommGroup::kContext && op.collective == ops::CollectiveKind::kSendRecv) {
+        seconds = ContextRingSeconds(hw, op.comm_bytes, *span);
+      } else {
+        seconds = hw::CollectiveSeconds(hw, ToHw(op.collective), op.comm_bytes, *span);
+      }
       break;
     }
     case ops::OpKind::kOptimizer:

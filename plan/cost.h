@@ -3,7 +3,11 @@
 //   GEMM             -> hw::GemmSeconds (roofline with shape-dependent efficiency)
 //   flash attention  -> hw::AttentionSeconds
 //   other kernels    -> hw::MemoryBoundSeconds
-//   collectives      -> hw::CollectiveSeconds over the group's span on the cluster
+//   collectives      -> hw::CollectiveSeconds over the group's span on the cluster; the
+//                       context-parallel ring (send_recv in the cp group) step by step,
+//                       plan::ContextRingSeconds
+// FP8 runs price GEMMs at the fp8 peak and attention at bf16 (Transformer Engine's default:
+// fp8 linear layers, bf16 fused attention).
 // Durations are rounded once to picoseconds here; everything downstream is integer time.
 #pragma once
 
@@ -37,7 +41,9 @@ struct CostedOp {
 // The spans of the communication groups of one rank.
 struct GroupSpans {
   hw::GroupSpan tp;
-  hw::GroupSpan dp;
+  hw::GroupSpan dp;  // the gradient-reduction group (dp*cp ranks, plan/parallel.h)
+  hw::GroupSpan cp;  // context parallel: stride tp
+  hw::GroupSpan ep;  // expert parallel: stride tp*cp
 };
 
 CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,

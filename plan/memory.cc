@@ -9,19 +9,24 @@ namespace {
 // master/m/v read 12 and written 12, low-precision weight written 2.
 constexpr double kHostAdamBytesPerParam = 30.0;
 constexpr double kFp32Bytes = 4.0;
+// FP8 (Transformer Engine): bf16 weights (2) plus the fp8 copy of each weight and its transpose
+// that TE caches across the micro-batches of a step (1 + 1); bf16 gradients (2).
+constexpr double kFp8WeightBytes = 4.0;
+constexpr double kFp8GradBytes = 2.0;
 
 }  // namespace
 
 double OptimizerBytesPerParam(Dtype dtype) { return dtype == Dtype::kFp32 ? 8.0 : 12.0; }
 
 ModelStates ComputeModelStates(double params_per_rank, Dtype dtype, const Plan& plan) {
-  const double e = BytesOf(dtype);
+  const double e = dtype == Dtype::kFp8 ? kFp8WeightBytes : BytesOf(dtype);
+  const double g = dtype == Dtype::kFp8 ? kFp8GradBytes : BytesOf(dtype);
   const double k = OptimizerBytesPerParam(dtype);
   const double d = static_cast<double>(plan.dp);
   const double shard = params_per_rank / d;
   ModelStates s;
   s.weights = plan.zero >= 3 ? shard * e : params_per_rank * e;
-  s.gradients = plan.zero >= 2 ? shard * e : params_per_rank * e;
+  s.gradients = plan.zero >= 2 ? shard * g : params_per_rank * g;
   const double optimizer_params = plan.zero >= 1 ? shard : params_per_rank;
   if (plan.offload.optimizer) {
     s.host_optimizer = optimizer_params * k;

@@ -10,6 +10,8 @@
 //   zero 1:  e + e + k/d
 //   zero 2:  e + (e + k)/d
 //   zero 3:  (e + e + k)/d      (plus the gathered layers in flight, tracked by the timeline)
+// FP8 training (Transformer Engine): e = 4 for weights (bf16 weight + the cached fp8 weight and
+// its transpose) and 2 for gradients (bf16); k = 12.
 // offload.optimizer moves the k part to the host, which also keeps an fp32 copy of the gradient
 // shard for the CPU Adam (4 bytes); offload.params (zero 3 only) moves the weight shard (e) to
 // the host. All functions are O(1).

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "plan/parallel.h"
+
 namespace foresight::plan {
 namespace {
 
@@ -96,8 +98,9 @@ std::vector<PlanError> ValidateAndResolve(const ops::ModelConfig& model,
                     positive("cluster.gpus_per_node", cluster.gpus_per_node);
   bool train_ok = positive("training.global_batch", training.global_batch) &
                   positive("training.micro_batch", training.micro_batch);
-  bool plan_ok =
-      positive("plan.tp", plan.tp) & positive("plan.pp", plan.pp) & positive("plan.vpp", plan.vpp);
+  bool plan_ok = positive("plan.tp", plan.tp) & positive("plan.pp", plan.pp) &
+                 positive("plan.vpp", plan.vpp) & positive("plan.cp", plan.cp) &
+                 positive("plan.ep", plan.ep);
   if (plan.dp < 0) {
     fail("plan.dp", "plan.dp must be a positive integer (or omitted to derive it), found " +
                         std::to_string(plan.dp));
@@ -154,28 +157,33 @@ std::vector<PlanError> ValidateAndResolve(const ops::ModelConfig& model,
                          ": interleaved pipeline stages are not supported yet; valid vpp: 1");
   }
 
+  ValidateParallelism(model, training, plan, errors);
   const std::int64_t world = cluster.world_size();
-  const std::int64_t model_parallel = plan.tp * plan.pp;
+  const std::int64_t model_parallel = plan.tp * plan.cp * plan.pp;
   if (plan.dp == 0) {
     if (world % model_parallel != 0) {
-      fail("plan.tp", "tp*pp = " + std::to_string(model_parallel) +
-                          " does not divide the world size " + std::to_string(world) + " (" +
-                          std::to_string(cluster.nodes) + " nodes x " +
-                          std::to_string(cluster.gpus_per_node) + " GPUs)");
+      fail("plan.tp", std::string(plan.cp > 1 ? "tp*cp*pp" : "tp*pp") + " = " +
+                          std::to_string(model_parallel) + " does not divide the world size " +
+                          std::to_string(world) + " (" + std::to_string(cluster.nodes) +
+                          " nodes x " + std::to_string(cluster.gpus_per_node) + " GPUs)");
       return errors;
     }
     plan.dp = world / model_parallel;
   } else if (model_parallel * plan.dp != world) {
-    fail("plan.dp", "tp*pp*dp = " + std::to_string(plan.tp) + "*" + std::to_string(plan.pp) + "*" +
-                        std::to_string(plan.dp) + " = " + std::to_string(model_parallel * plan.dp) +
-                        " does not equal the world size " + std::to_string(world) + " (" +
-                        std::to_string(cluster.nodes) + " nodes x " +
-                        std::to_string(cluster.gpus_per_node) + " GPUs)" +
-                        (world % model_parallel == 0 ? "; with this tp and pp, dp must be " +
-                                                           std::to_string(world / model_parallel)
-                                                     : std::string()));
+    const bool cp = plan.cp > 1;
+    fail("plan.dp",
+         std::string(cp ? "tp*cp*pp*dp = " : "tp*pp*dp = ") + std::to_string(plan.tp) + "*" +
+             (cp ? std::to_string(plan.cp) + "*" : std::string()) + std::to_string(plan.pp) + "*" +
+             std::to_string(plan.dp) + " = " + std::to_string(model_parallel * plan.dp) +
+             " does not equal the world size " + std::to_string(world) + " (" +
+             std::to_string(cluster.nodes) + " nodes x " + std::to_string(cluster.gpus_per_node) +
+             " GPUs)" +
+             (world % model_parallel == 0
+                  ? "; with this tp and pp, dp must be " + std::to_string(world / model_parallel)
+                  : std::string()));
     return errors;
   }
+  ValidateExpertParallelism(model, plan, errors);
   const std::int64_t per_step = training.micro_batch * plan.dp;
   if (training.global_batch % per_step != 0) {
     fail("training.global_batch",

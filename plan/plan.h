@@ -50,6 +50,15 @@ struct Plan {
   ops::FusionRules fusion;                // resolved rules
   Overlap overlap;
   double grad_bucket_bytes = 40e6 * 2;  // DP bucket size (Megatron: 40M elements, bf16 grads)
+  // --- sequence, context and expert parallelism (plan/parallel.h) ---
+  // Ranks are placed in Megatron-Core's tp-cp-ep-dp-pp order: the CP group has stride tp, the
+  // data-parallel group stride tp*cp, the EP group (carved out of the dp*cp ranks) stride tp*cp.
+  // dp = world / (tp * cp * pp); gradients are reduced over the dp*cp ranks (expert gradients
+  // over dp*cp/ep).
+  bool sequence_parallel = false;
+  std::int64_t cp = 1;
+  ops::CpComm cp_comm = ops::CpComm::kRing;
+  std::int64_t ep = 1;
 };
 
 struct TrainingConfig {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "plan/memory.h"
+#include "plan/parallel.h"
 
 namespace foresight::plan {
 namespace {
@@ -66,6 +67,11 @@ std::string Gb(double bytes) {
 
 Result<StepResult> SimulateStep(const StepInput& input) {
   if (const std::vector<PlanError> errors = ValidateForHardware(input.plan, input.hardware);
+      !errors.empty()) {
+    return Error{errors.front().key + ": " + errors.front().message, "", 0, 0};
+  }
+  if (const std::vector<PlanError> errors =
+          ValidateDtypeForHardware(input.training, input.hardware);
       !errors.empty()) {
     return Error{errors.front().key + ": " + errors.front().message, "", 0, 0};
   }
@@ -195,9 +201,9 @@ Result<StepResult> SimulateStep(const StepInput& input) {
   }
 
   // Host memory per node: the GPUs of node n are ranks [n*gpn, (n+1)*gpn); rank r is on stage
-  // r / (tp*dp) (Megatron's tp-dp-pp rank order).
+  // r / (tp*cp*dp) (Megatron's tp-cp-dp-pp rank order).
   const std::int64_t gpn = input.cluster.gpus_per_node;
-  const std::int64_t ranks_per_stage = input.plan.tp * input.plan.dp;
+  const std::int64_t ranks_per_stage = input.plan.tp * input.plan.cp * input.plan.dp;
   result.host_capacity_bytes = static_cast<double>(input.hardware.host.memory_bytes);
   for (std::int64_t node = 0; node < input.cluster.nodes; ++node) {
     double used = 0;

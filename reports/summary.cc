@@ -50,6 +50,18 @@ std::string LeftPad(std::string s, std::size_t width) {
 }
 
 // ", offload optimizer+activations to cpu", or nothing.
+// Context/expert/sequence parallelism, only when used (so plain plans print as before).
+std::string ParallelismText(const plan::Plan& p) {
+  std::string out;
+  if (p.cp > 1) {
+    out += "  cp " + std::to_string(p.cp) +
+           (p.cp_comm == ops::CpComm::kRing ? " (ring)" : " (allgather)");
+  }
+  if (p.ep > 1) out += "  ep " + std::to_string(p.ep);
+  if (p.sequence_parallel) out += "  sequence parallel";
+  return out;
+}
+
 std::string OffloadText(const plan::Plan& p) {
   std::string what;
   auto add = [&what](bool on, const char* name) {
@@ -77,9 +89,9 @@ std::string RenderSummary(const scenarios::Scenario& s, const plan::StepResult& 
        std::to_string(m.heads) + " heads, seq " + std::to_string(m.seq_len) + ", " +
        Format("%.2f B parameters", static_cast<double>(ops::CountParameters(m).total) / 1e9) + "\n";
   o += "  plan      tp " + std::to_string(p.tp) + "  pp " + std::to_string(p.pp) + "  dp " +
-       std::to_string(p.dp) + "  " + std::string(plan::ScheduleName(p.schedule)) + ", " +
-       std::to_string(r.micro_batches) + " micro-batches of " +
-       std::to_string(s.training.micro_batch) + ", recompute " +
+       std::to_string(p.dp) + ParallelismText(p) + "  " +
+       std::string(plan::ScheduleName(p.schedule)) + ", " + std::to_string(r.micro_batches) +
+       " micro-batches of " + std::to_string(s.training.micro_batch) + ", recompute " +
        std::string(plan::RecomputeName(p.recompute)) +
        (p.recompute == plan::Recompute::kFull && p.recompute_layers > 0
             ? " (" + std::to_string(plan::RecomputedLayersPerStage(m, p)) + " layers per stage)"

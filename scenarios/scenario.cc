@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "plan/memory.h"
+#include "plan/parallel.h"
 #include "scenarios/internal/extras.h"
 #include "scenarios/internal/sections.h"
 #include "scenarios/internal/workload.h"
@@ -201,6 +202,9 @@ Result<Scenario> LoadTree(const YAML::Node& root, const std::string& source,
       plan::ValidateAndResolve(scenario.model, scenario.cluster, scenario.training, scenario.plan);
   // What the plan needs from the hardware profile (offload: host memory, host Adam rate).
   for (plan::PlanError& e : plan::ValidateForHardware(scenario.plan, scenario.hardware)) {
+    errors.push_back(std::move(e));
+  }
+  for (plan::PlanError& e : plan::ValidateDtypeForHardware(scenario.training, scenario.hardware)) {
     errors.push_back(std::move(e));
   }
   if (!errors.empty()) return PlanErrorsToError(errors, context);

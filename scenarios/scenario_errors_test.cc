@@ -52,7 +52,7 @@ TEST(ScenarioErrorsTest, UnknownKeySuggestsTheClosest) {
   EXPECT_EQ(LoadError(std::string(kBase) + "  tpp: 2\n"),
             "s.yaml:9:3: unknown key 'tpp' in plan; valid keys: tp, pp, dp, vpp, schedule, "
             "recompute, flash_attention, fusion, overlap, grad_bucket_bytes, recompute_layers, "
-            "zero, offload; did you mean 'tp'?");
+            "zero, offload, sequence_parallel, cp, cp_comm, ep; did you mean 'tp'?");
   // Line 1 "modle:" at column 1; 'modle' is one transposition from 'model'.
   EXPECT_EQ(LoadError("modle: {}\n"),
             "s.yaml:1:1: unknown key 'modle' at the top level; valid keys: name, model, cluster, "
@@ -102,11 +102,16 @@ training:
   global_batch: 16
   dtype: )yaml";
   EXPECT_EQ(LoadError(training + "bf32\n"),
-            "s.yaml:7:10: training.dtype: unknown value 'bf32'; valid: bf16, fp16, fp32; did you "
-            "mean 'bf16'?");
-  EXPECT_EQ(LoadError(training + "fp8\n"),
-            "s.yaml:7:10: training.dtype: fp8 comes with a later release; valid: bf16, fp16, "
-            "fp32");
+            "s.yaml:7:10: training.dtype: unknown value 'bf32'; valid: bf16, fp16, fp32, fp8; did "
+            "you mean 'bf16'?");
+  // fp8 is valid on dgx-h100 and an error naming the GPU on the A100 (no FP8 tensor cores).
+  EXPECT_TRUE(LoadScenarioText(training + "fp8\n", "s.yaml").ok());
+  std::string a100 = training + "fp8\n";
+  a100.replace(a100.find("dgx-h100"), 8, "dgx-a100-80gb");
+  EXPECT_THAT(LoadError(a100),
+              StartsWith("s.yaml:7:10: training.dtype: fp8 needs FP8 tensor cores, "
+                         "but "));
+  EXPECT_THAT(LoadError(a100), HasSubstr("has no fp8 peak"));
   EXPECT_EQ(LoadError(std::string(kBase) + "  schedule: interleaved\n"),
             "s.yaml:9:13: plan.schedule: unknown value 'interleaved'; valid: gpipe, 1f1b");
   EXPECT_EQ(LoadError(std::string(kBase) + "  vpp: 2\n"),
@@ -386,6 +391,48 @@ TEST(ClosestMatchTest, SuggestsOnlyLikelyTypos) {
   EXPECT_EQ(internal::ClosestMatch("DType", keys), "dtype");                // case ignored
   EXPECT_EQ(internal::ClosestMatch("batch", keys), "");                     // >= 5 edits from each
   EXPECT_EQ(internal::ClosestMatch("xyz", {"tp", "pp"}), "");  // 3 edits > 1 for short words
+}
+
+TEST(ScenarioErrorsTest, ParallelismAndMoeErrorsAreLocated) {
+  // Mixtral on one node (8 GPUs): "  ep: 3" is line 9, its value at column 7.
+  const std::string moe = R"yaml(model:
+  preset: mixtral-8x7b
+cluster:
+  hardware: dgx-h100
+training:
+  global_batch: 16
+plan:
+  tp: 1
+  ep: 3
+)yaml";
+  EXPECT_EQ(LoadError(moe),
+            "s.yaml:9:7: plan.ep: ep=3 does not divide model.moe.experts=8; valid ep: 1, 2, 4, 8");
+  // llama3-8b (seq 8192) with "  cp: 3" on line 9: 8192 is not divisible by 2*3.
+  EXPECT_THAT(LoadError(std::string(kBase) + "  cp: 3\n"),
+              StartsWith("s.yaml:9:7: plan.cp: cp=3: seq_len=8192 must be divisible by 2*cp = 6"));
+  // "    top_k: 9" (line 4, value at column 12) exceeds the 8 experts.
+  const std::string top_k = R"yaml(model:
+  preset: mixtral-8x7b
+  moe:
+    top_k: 9
+cluster:
+  hardware: dgx-h100
+training:
+  global_batch: 16
+)yaml";
+  EXPECT_EQ(LoadError(top_k),
+            "s.yaml:4:12: model.moe.top_k: top_k=9 must be between 1 and experts=8");
+  // A MoE section without experts on a dense model.
+  EXPECT_THAT(LoadError(R"yaml(model:
+  preset: llama3-8b
+  moe:
+    top_k: 2
+cluster:
+  hardware: dgx-h100
+training:
+  global_batch: 16
+)yaml"),
+              HasSubstr("missing required key 'experts' in model.moe"));
 }
 
 }  // namespace

@@ -67,7 +67,7 @@ Status ReadModel(const MapReader& top, ops::ModelConfig* model) {
   if (Status s = top.Require("model"); !s.ok()) return s;
   Result<MapReader> r = top.Child(
       "model", {"preset", "layers", "hidden", "heads", "kv_heads", "ffn_hidden", "activation",
-                "norm", "vocab", "seq_len", "bias", "tied_embeddings", "learned_positions"});
+                "norm", "vocab", "seq_len", "bias", "tied_embeddings", "learned_positions", "moe"});
   if (!r.ok()) return r.error();
   const MapReader& m = *r;
 
@@ -120,9 +120,36 @@ Status ReadModel(const MapReader& top, ops::ModelConfig* model) {
   FS_CHECK(parsed_activation && parsed_norm, "ActivationName/NormName must round-trip");
   config.activation = *parsed_activation;
   config.norm = *parsed_norm;
+  // moe: {experts, top_k, capacity_factor, expert_ffn_hidden, shared_experts,
+  // first_dense_layers, load_imbalance} (ops::MoeConfig); on top of a preset's, if any.
+  if (m.Has("moe")) {
+    Result<MapReader> moe =
+        m.Child("moe", {"experts", "top_k", "capacity_factor", "expert_ffn_hidden",
+                        "shared_experts", "first_dense_layers", "load_imbalance"});
+    if (!moe.ok()) return moe.error();
+    ops::MoeConfig& c = config.moe;
+    if (Status s = FirstError({
+            moe->ReadPositiveInt("experts", &c.experts),
+            moe->ReadPositiveInt("top_k", &c.top_k),
+            moe->ReadPositiveDouble("capacity_factor", &c.capacity_factor),
+            moe->ReadPositiveInt("expert_ffn_hidden", &c.expert_ffn_hidden),
+            moe->ReadPositiveInt("shared_experts", &c.shared_experts),
+            moe->ReadPositiveInt("first_dense_layers", &c.first_dense_layers),
+            moe->ReadPositiveDouble("load_imbalance", &c.load_imbalance),
+        });
+        !s.ok()) {
+      return s;
+    }
+    if (c.experts == 0) return moe->Require("experts");
+    if (c.top_k == 0) return moe->Require("top_k");
+    if (c.expert_ffn_hidden == 0) c.expert_ffn_hidden = config.ffn_hidden;
+  }
   if (config.preset.empty()) {
     if (!m.Has("kv_heads")) config.kv_heads = config.heads;
     if (!m.Has("ffn_hidden")) config.ffn_hidden = 4 * config.hidden;
+    if (config.moe.enabled() && config.moe.expert_ffn_hidden == 0) {
+      config.moe.expert_ffn_hidden = config.ffn_hidden;
+    }
   }
   *model = std::move(config);
   return Status::Ok();
@@ -161,11 +188,8 @@ Status ReadTraining(const MapReader& top, plan::TrainingConfig* training) {
   const MapReader& t = *r;
   if (Status s = t.Require("global_batch"); !s.ok()) return s;
   plan::TrainingConfig config;
-  const std::vector<std::string> dtypes = {"bf16", "fp16", "fp32"};
-  if (const MapReader::Entry* e = t.Find("dtype");
-      e != nullptr && e->value.IsScalar() && e->value.Scalar() == "fp8") {
-    return t.ValueError(*e, "fp8 comes with a later release; valid: " + JoinNames(dtypes));
-  }
+  // fp8: GEMMs in FP8 (hardware with an fp8 peak), the rest in bf16 (plan/parallel.h).
+  const std::vector<std::string> dtypes = {"bf16", "fp16", "fp32", "fp8"};
   std::string dtype(DtypeName(config.dtype));
   if (Status s = FirstError({
           t.ReadPositiveInt("global_batch", &config.global_batch),
@@ -183,9 +207,10 @@ Status ReadTraining(const MapReader& top, plan::TrainingConfig* training) {
 }
 
 Status ReadPlan(const MapReader& top, plan::Plan* plan) {
-  Result<MapReader> r = top.Child(
-      "plan", {"tp", "pp", "dp", "vpp", "schedule", "recompute", "flash_attention", "fusion",
-               "overlap", "grad_bucket_bytes", "recompute_layers", "zero", "offload"});
+  Result<MapReader> r =
+      top.Child("plan", {"tp", "pp", "dp", "vpp", "schedule", "recompute", "flash_attention",
+                         "fusion", "overlap", "grad_bucket_bytes", "recompute_layers", "zero",
+                         "offload", "sequence_parallel", "cp", "cp_comm", "ep"});
   if (!r.ok()) return r.error();
   const MapReader& p = *r;
   plan::Plan config;
@@ -287,6 +312,18 @@ Status ReadPlan(const MapReader& top, plan::Plan* plan) {
   config.offload.optimizer = offload_optimizer == "cpu";
   config.offload.activations = offload_activations == "cpu";
   config.offload.params = offload_params == "cpu";
+  // Sequence, context and expert parallelism (plan/parallel.h).
+  std::string cp_comm = "ring";
+  if (Status s = FirstError({
+          p.ReadBool("sequence_parallel", &config.sequence_parallel),
+          p.ReadPositiveInt("cp", &config.cp),
+          p.ReadChoice("cp_comm", {"ring", "allgather"}, &cp_comm),
+          p.ReadPositiveInt("ep", &config.ep),
+      });
+      !s.ok()) {
+    return s;
+  }
+  config.cp_comm = cp_comm == "ring" ? ops::CpComm::kRing : ops::CpComm::kAllGather;
   *plan = std::move(config);
   return Status::Ok();
 }

@@ -27,6 +27,7 @@
 #include <cmath>
 #include <string>
 
+#include "models/ops/internal/moe.h"
 #include "models/ops/internal/op_factory.h"
 
 namespace foresight::ops {
@@ -35,6 +36,52 @@ namespace {
 using internal::Dims;
 using internal::MakeGemm;
 using internal::MakeKernel;
+
+// Context parallelism (cp > 1), per rank, e = activation bytes, chunk = the rank's K and V,
+// 2 * b * (s/cp) * kv_t * d * e bytes:
+//   ring       forward cp_ring_kv: cp-1 steps of one chunk (comm_bytes = (cp-1) * chunk),
+//              priced step by step and overlapped with the attention blocks (plan/cost.cc);
+//              backward cp_ring_kv_bwd: K/V and dK/dV travel, 2 * (cp-1) * chunk.
+//   allgather  forward cp_allgather_kv: all-gather of the full K/V (cp * chunk, nccl-tests
+//              size); backward cp_allgather_kv_bwd (the gathered K/V are not kept) and
+//              cp_reducescatter_dkv (cp * chunk).
+double ContextChunkBytes(const Dims& d) {
+  return 2 * d.TokenElems(d.kv_heads * d.head_dim) * d.act;
+}
+
+void AppendContextParallelForward(std::vector<Op>& ops, const Dims& d) {
+  if (d.cp <= 1) return;
+  const double chunk = ContextChunkBytes(d);
+  const auto cp = static_cast<double>(d.cp);
+  if (d.cp_comm == CpComm::kRing) {
+    ops.push_back(internal::MakeCollective("cp_ring_kv", Pass::kForward, CommGroup::kContext,
+                                           CollectiveKind::kSendRecv, (cp - 1) * chunk));
+  } else {
+    ops.push_back(internal::MakeCollective("cp_allgather_kv", Pass::kForward, CommGroup::kContext,
+                                           CollectiveKind::kAllGather, cp * chunk));
+  }
+}
+
+void AppendContextParallelBackward(std::vector<Op>& ops, const Dims& d) {
+  if (d.cp <= 1) return;
+  const double chunk = ContextChunkBytes(d);
+  const auto cp = static_cast<double>(d.cp);
+  if (d.cp_comm == CpComm::kRing) {
+    ops.push_back(internal::MakeCollective("cp_ring_kv_bwd", Pass::kBackward, CommGroup::kContext,
+                                           CollectiveKind::kSendRecv, 2 * (cp - 1) * chunk));
+  } else {
+    ops.push_back(internal::MakeCollective("cp_allgather_kv_bwd", Pass::kBackward,
+                                           CommGroup::kContext, CollectiveKind::kAllGather,
+                                           cp * chunk));
+  }
+}
+
+void AppendContextParallelBackwardAfter(std::vector<Op>& ops, const Dims& d) {
+  if (d.cp <= 1 || d.cp_comm != CpComm::kAllGather) return;
+  ops.push_back(internal::MakeCollective("cp_reducescatter_dkv", Pass::kBackward,
+                                         CommGroup::kContext, CollectiveKind::kReduceScatter,
+                                         static_cast<double>(d.cp) * ContextChunkBytes(d)));
+}
 
 double CausalFlashFraction(std::int64_t s) {
   const double tiles = std::ceil(static_cast<double>(s) / internal::kFlashTile);
@@ -51,8 +98,9 @@ AttentionSizes Sizes(const Dims& d) {
           static_cast<double>(d.b * d.heads) * static_cast<double>(d.s) * static_cast<double>(d.s)};
 }
 
+// s_q = s/cp local queries against all s keys (= s x s without context parallelism).
 double FlashForwardFlops(const Dims& d) {
-  return 4.0 * static_cast<double>(d.b * d.heads) * static_cast<double>(d.s) *
+  return 4.0 * static_cast<double>(d.b * d.heads) * static_cast<double>(d.s_q) *
          static_cast<double>(d.s) * static_cast<double>(d.head_dim);
 }
 
@@ -70,6 +118,7 @@ void AttentionForward(std::vector<Op>& ops, const Dims& d, const BuildOptions& o
   }
   if (o.flash_attention) {
     *core_begin = static_cast<std::int32_t>(ops.size());
+    AppendContextParallelForward(ops, d);
     const double flops = FlashForwardFlops(d);
     Op op = MakeKernel("attn_flash", OpKind::kFlashAttention, Pass::kForward, flops,
                        (2 * z.q + 2 * z.kv) * e + internal::kFp32Bytes * d.TokenElems(d.heads));
@@ -116,6 +165,7 @@ void AttentionBackward(std::vector<Op>& ops, const Dims& d, const BuildOptions& 
   const AttentionSizes z = Sizes(d);
   const double e = d.act;
   if (o.flash_attention) {
+    AppendContextParallelBackward(ops, d);
     const double fwd = FlashForwardFlops(d);
     // Reads Q, K, V, O, dO and the log-sum-exp; writes dQ, dK, dV.
     Op op = MakeKernel("attn_flash_bwd", OpKind::kFlashAttention, Pass::kBackward, 2 * fwd,
@@ -124,6 +174,7 @@ void AttentionBackward(std::vector<Op>& ops, const Dims& d, const BuildOptions& 
     op.model_flops = true;
     op.executed_flops = 2.5 * fwd * CausalFlashFraction(d.s);
     ops.push_back(op);
+    AppendContextParallelBackwardAfter(ops, d);
   } else {
     const std::int64_t batch = d.b * d.heads;
     const double mask = z.s2 * internal::kMaskBytes;
@@ -234,26 +285,118 @@ double AttentionCoreSavedBytes(const Dims& d, const BuildOptions& o) {
   return z.s2 * (d.dropout ? 2 * d.act + internal::kMaskBytes : d.act);
 }
 
-double SavedActivationBytes(const Dims& d, const BuildOptions& o) {
+// With sequence parallelism the tensors of the sequence-parallel region (norm inputs, the
+// QKV/fc1 inputs, which Megatron keeps sharded and re-gathers in the backward, and the dropout
+// masks) are 1/tp: a GPT layer then keeps s*b*h*(34/t + 5*a*s/(h*t)), Korthikanti et al. 2022,
+// Sec. 4.2.2. The attention part and the MLP part are separate so that MoE layers replace the
+// latter (moe.cc).
+double SavedAttentionBytes(const Dims& d, const ModelConfig& model, const BuildOptions& o) {
   const AttentionSizes z = Sizes(d);
   const double e = d.act;
-  const double th = d.TokenElems(d.h);
+  const double th = internal::SequenceShard(d).TokenElems(d.h);
   double saved = 2 * th * e;  // input norm input, QKV input
+  if (model.mla.enabled()) {
+    // The latent (down-projection output) and its normalized copy, the up-projections' input.
+    const MlaConfig& mla = model.mla;
+    saved += 2 * d.TokenElems(mla.q_rank + mla.kv_rank + mla.rope_dim) * e;
+  }
   if (o.flash_attention) {
     saved += (z.q + 2 * z.kv) * e + internal::kFp32Bytes * d.TokenElems(d.heads);
   } else {
     saved += 3 * z.q * e;  // Q and K, V expanded to a_t heads
     saved += z.s2 * (d.dropout ? 2 * e + internal::kMaskBytes : e);
   }
-  saved += z.q * e;                                       // out-proj input
-  if (d.dropout) saved += th * internal::kMaskBytes;      // attention residual dropout mask
-  saved += 2 * th * e;                                    // post-attn norm input, fc1 input
-  saved += d.TokenElems(d.ffn) * (d.swiglu ? 2 : 1) * e;  // activation input
+  saved += z.q * e;                                   // out-proj input
+  if (d.dropout) saved += th * internal::kMaskBytes;  // attention residual dropout mask
+  saved += th * e;                                    // post-attn norm input
+  if (!o.fusion.norm) saved += th * e;                // normalized x of the input norm
+  return saved;
+}
+
+double SavedMlpBytes(const Dims& d, const BuildOptions& o) {
+  const double e = d.act;
+  const double th = internal::SequenceShard(d).TokenElems(d.h);
+  double saved = th * e;                                                  // fc1 input
+  saved += d.TokenElems(d.ffn) * (d.swiglu ? 2 : 1) * e;                  // activation input
   if (d.swiglu && !o.fusion.bias_gelu) saved += d.TokenElems(d.ffn) * e;  // silu output
   saved += d.TokenElems(d.ffn) * e;                                       // fc2 input
   if (d.dropout) saved += th * internal::kMaskBytes;  // MLP residual dropout mask
-  if (!o.fusion.norm) saved += 2 * th * e;            // normalized x of the composite norms
+  if (!o.fusion.norm) saved += th * e;                // normalized x of the post-attn norm
   return saved;
+}
+
+// The dense MLP block between the post-attention norm and the MLP residual.
+void DenseMlpForward(std::vector<Op>& fwd, const Dims& d, const FusionRules& f) {
+  const std::int64_t fc1_n = d.swiglu ? 2 * d.ffn : d.ffn;
+  const double tp_bytes = d.TokenElems(d.h) * d.act;
+  if (d.sp) fwd.push_back(internal::TpGather(Pass::kForward, tp_bytes));
+  fwd.push_back(internal::LinearForward("mlp_fc1", d.tokens, fc1_n, d.h, d, false));
+  ActivationForward(fwd, d, f);
+  fwd.push_back(internal::LinearForward("mlp_fc2", d.tokens, d.h, d.ffn, d, false));
+  if (d.tp > 1) fwd.push_back(internal::TpReduce(d, Pass::kForward, tp_bytes));
+}
+
+void DenseMlpBackward(std::vector<Op>& bwd, const Dims& d, const FusionRules& f) {
+  const std::int64_t fc1_n = d.swiglu ? 2 * d.ffn : d.ffn;
+  const double tp_bytes = d.TokenElems(d.h) * d.act;
+  if (d.sp) bwd.push_back(internal::TpGather(Pass::kBackward, tp_bytes));
+  bwd.push_back(internal::LinearDgrad("mlp_fc2", d.tokens, d.h, d.ffn, d));
+  bwd.push_back(internal::LinearWgrad("mlp_fc2", d.tokens, d.h, d.ffn, d, false));
+  ActivationBackward(bwd, d, f);
+  bwd.push_back(internal::LinearDgrad("mlp_fc1", d.tokens, fc1_n, d.h, d));
+  if (d.tp > 1) bwd.push_back(internal::TpReduce(d, Pass::kBackward, tp_bytes));
+  bwd.push_back(internal::LinearWgrad("mlp_fc1", d.tokens, fc1_n, d.h, d, false));
+}
+
+// QKV projection forward (one GEMM; with MLA the down projection, latent norm and the two
+// up projections) and its backward with the TP reduction of the input gradient.
+void QkvForward(std::vector<Op>& fwd, const Dims& d, const ModelConfig& model) {
+  const double tp_bytes = d.TokenElems(d.h) * d.act;
+  if (d.sp) fwd.push_back(internal::TpGather(Pass::kForward, tp_bytes));
+  if (!model.mla.enabled()) {
+    const std::int64_t qkv_n = (d.heads + 2 * d.kv_heads) * d.head_dim;
+    fwd.push_back(internal::LinearForward("qkv_proj", d.tokens, qkv_n, d.h, d, d.bias));
+    return;
+  }
+  const MlaConfig& mla = model.mla;
+  const std::int64_t latent = mla.q_rank + mla.kv_rank;
+  const std::int64_t q_in = mla.q_rank > 0 ? mla.q_rank : d.h;
+  fwd.push_back(
+      internal::LinearForward("mla_down_proj", d.tokens, latent + mla.rope_dim, d.h, d, false));
+  fwd.push_back(MakeKernel("mla_latent_norm", OpKind::kNorm, Pass::kForward,
+                           internal::NormFlops(d.norm) * d.TokenElems(latent),
+                           2 * d.TokenElems(latent) * d.act));
+  fwd.push_back(internal::LinearForward("mla_q_up_proj", d.tokens,
+                                        d.heads * (d.head_dim + mla.rope_dim), q_in, d, false));
+  fwd.push_back(internal::LinearForward("mla_kv_up_proj", d.tokens, d.heads * 2 * d.head_dim,
+                                        mla.kv_rank, d, false));
+}
+
+void QkvBackward(std::vector<Op>& bwd, const Dims& d, const ModelConfig& model) {
+  const double tp_bytes = d.TokenElems(d.h) * d.act;
+  if (!model.mla.enabled()) {
+    const std::int64_t qkv_n = (d.heads + 2 * d.kv_heads) * d.head_dim;
+    bwd.push_back(internal::LinearDgrad("qkv_proj", d.tokens, qkv_n, d.h, d));
+    if (d.tp > 1) bwd.push_back(internal::TpReduce(d, Pass::kBackward, tp_bytes));
+    bwd.push_back(internal::LinearWgrad("qkv_proj", d.tokens, qkv_n, d.h, d, d.bias));
+    return;
+  }
+  const MlaConfig& mla = model.mla;
+  const std::int64_t latent = mla.q_rank + mla.kv_rank;
+  const std::int64_t q_in = mla.q_rank > 0 ? mla.q_rank : d.h;
+  const std::int64_t q_n = d.heads * (d.head_dim + mla.rope_dim);
+  const std::int64_t kv_n = d.heads * 2 * d.head_dim;
+  bwd.push_back(internal::LinearDgrad("mla_kv_up_proj", d.tokens, kv_n, mla.kv_rank, d));
+  bwd.push_back(internal::LinearWgrad("mla_kv_up_proj", d.tokens, kv_n, mla.kv_rank, d, false));
+  bwd.push_back(internal::LinearDgrad("mla_q_up_proj", d.tokens, q_n, q_in, d));
+  bwd.push_back(internal::LinearWgrad("mla_q_up_proj", d.tokens, q_n, q_in, d, false));
+  bwd.push_back(MakeKernel("mla_latent_norm_bwd", OpKind::kNorm, Pass::kBackward,
+                           internal::NormBwdFlops(d.norm) * d.TokenElems(latent),
+                           3 * d.TokenElems(latent) * d.act));
+  bwd.push_back(internal::LinearDgrad("mla_down_proj", d.tokens, latent + mla.rope_dim, d.h, d));
+  if (d.tp > 1) bwd.push_back(internal::TpReduce(d, Pass::kBackward, tp_bytes));
+  bwd.push_back(
+      internal::LinearWgrad("mla_down_proj", d.tokens, latent + mla.rope_dim, d.h, d, false));
 }
 
 }  // namespace
@@ -280,56 +423,57 @@ FusionRules FusionPreset(std::string_view name, bool* ok) {
   return rules;
 }
 
-LayerOps BuildTransformerLayer(const ModelConfig& model, const BuildOptions& options) {
+LayerOps BuildTransformerLayer(const ModelConfig& model, const BuildOptions& options, bool moe) {
   const Dims d = internal::MakeDims(model, options);
+  const Dims dn = internal::SequenceShard(d);  // the sequence-parallel region
   const FusionRules& f = options.fusion;
   const bool fuse_rn = internal::FuseResidualIntoNorm(f);
-  const std::int64_t qkv_n = (d.heads + 2 * d.kv_heads) * d.head_dim;
   const std::int64_t q_width = d.heads * d.head_dim;
-  const std::int64_t fc1_n = d.swiglu ? 2 * d.ffn : d.ffn;
-  const double ar_bytes = d.TokenElems(d.h) * d.act;
+  const double tp_bytes = d.TokenElems(d.h) * d.act;
+  const bool moe_block = moe && model.moe.enabled();
   LayerOps layer;
 
   std::vector<Op>& fwd = layer.forward;
-  if (!fuse_rn) internal::AppendNormForward(fwd, "input_norm", d, f.norm);
-  fwd.push_back(internal::LinearForward("qkv_proj", d.tokens, qkv_n, d.h, d, d.bias));
+  if (!fuse_rn) internal::AppendNormForward(fwd, "input_norm", dn, f.norm);
+  QkvForward(fwd, d, model);
   AttentionForward(fwd, d, options, &layer.attention_core_begin);
   layer.attention_core_end = static_cast<std::int32_t>(fwd.size());
   fwd.push_back(internal::LinearForward("attn_out_proj", d.tokens, d.h, q_width, d, false));
-  if (d.tp > 1) fwd.push_back(internal::MakeTpAllReduce("tp_allreduce", Pass::kForward, ar_bytes));
-  internal::AppendResidualForward(fwd, "attn", d, f, fuse_rn);
-  if (!fuse_rn) internal::AppendNormForward(fwd, "post_attn_norm", d, f.norm);
-  fwd.push_back(internal::LinearForward("mlp_fc1", d.tokens, fc1_n, d.h, d, false));
-  ActivationForward(fwd, d, f);
-  fwd.push_back(internal::LinearForward("mlp_fc2", d.tokens, d.h, d.ffn, d, false));
-  if (d.tp > 1) fwd.push_back(internal::MakeTpAllReduce("tp_allreduce", Pass::kForward, ar_bytes));
-  internal::AppendResidualForward(fwd, "mlp", d, f, fuse_rn);
+  if (d.tp > 1) fwd.push_back(internal::TpReduce(d, Pass::kForward, tp_bytes));
+  internal::AppendResidualForward(fwd, "attn", dn, f, fuse_rn);
+  if (!fuse_rn) internal::AppendNormForward(fwd, "post_attn_norm", dn, f.norm);
+  if (moe_block) {
+    internal::MoeForward(fwd, d, model, f);
+  } else {
+    DenseMlpForward(fwd, d, f);
+  }
+  internal::AppendResidualForward(fwd, "mlp", dn, f, fuse_rn);
 
   std::vector<Op>& bwd = layer.backward;
-  internal::AppendResidualBackward(bwd, "mlp", d, f, fuse_rn);
-  bwd.push_back(internal::LinearDgrad("mlp_fc2", d.tokens, d.h, d.ffn, d));
-  bwd.push_back(internal::LinearWgrad("mlp_fc2", d.tokens, d.h, d.ffn, d, false));
-  ActivationBackward(bwd, d, f);
-  bwd.push_back(internal::LinearDgrad("mlp_fc1", d.tokens, fc1_n, d.h, d));
-  if (d.tp > 1) bwd.push_back(internal::MakeTpAllReduce("tp_allreduce", Pass::kBackward, ar_bytes));
-  bwd.push_back(internal::LinearWgrad("mlp_fc1", d.tokens, fc1_n, d.h, d, false));
-  if (!fuse_rn) {
-    internal::AppendNormBackward(bwd, "post_attn_norm", d, f.norm);
-    bwd.push_back(internal::ResidualGradAdd(d));
+  internal::AppendResidualBackward(bwd, "mlp", dn, f, fuse_rn);
+  if (moe_block) {
+    internal::MoeBackward(bwd, d, model, f);
+  } else {
+    DenseMlpBackward(bwd, d, f);
   }
-  internal::AppendResidualBackward(bwd, "attn", d, f, fuse_rn);
+  if (!fuse_rn) {
+    internal::AppendNormBackward(bwd, "post_attn_norm", dn, f.norm);
+    bwd.push_back(internal::ResidualGradAdd(dn));
+  }
+  internal::AppendResidualBackward(bwd, "attn", dn, f, fuse_rn);
+  if (d.sp) bwd.push_back(internal::TpGather(Pass::kBackward, tp_bytes));
   bwd.push_back(internal::LinearDgrad("attn_out_proj", d.tokens, d.h, q_width, d));
   bwd.push_back(internal::LinearWgrad("attn_out_proj", d.tokens, d.h, q_width, d, false));
   AttentionBackward(bwd, d, options);
-  bwd.push_back(internal::LinearDgrad("qkv_proj", d.tokens, qkv_n, d.h, d));
-  if (d.tp > 1) bwd.push_back(internal::MakeTpAllReduce("tp_allreduce", Pass::kBackward, ar_bytes));
-  bwd.push_back(internal::LinearWgrad("qkv_proj", d.tokens, qkv_n, d.h, d, d.bias));
+  QkvBackward(bwd, d, model);
   if (!fuse_rn) {
-    internal::AppendNormBackward(bwd, "input_norm", d, f.norm);
-    bwd.push_back(internal::ResidualGradAdd(d));
+    internal::AppendNormBackward(bwd, "input_norm", dn, f.norm);
+    bwd.push_back(internal::ResidualGradAdd(dn));
   }
 
-  layer.saved_activation_bytes = SavedActivationBytes(d, options);
+  layer.saved_activation_bytes =
+      SavedAttentionBytes(d, model, options) +
+      (moe_block ? internal::MoeSavedBytes(d, model, f) : SavedMlpBytes(d, options));
   layer.attention_core_saved_bytes = AttentionCoreSavedBytes(d, options);
   return layer;
 }

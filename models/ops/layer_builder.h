@@ -52,9 +52,28 @@ FusionRules FusionPreset(std::string_view name, bool* ok);
 // Element sizes: activations, GEMM outputs and weights at BytesOf(dtype), except fp8 where only
 // GEMM operands are 1 byte and everything stored is bf16 (Transformer Engine's fp8 recipe; its
 // cast kernels are not modelled). Masks are 1 byte (torch.bool), statistics and losses fp32.
+// Context-parallel K/V exchange (plan.cp_comm).
+enum class CpComm : std::uint8_t { kRing, kAllGather };
+
+// sequence_parallel: norms, dropout and residual adds run on s/tp tokens; each TP all-reduce
+// becomes a reduce-scatter (forward after the row-parallel GEMM, backward after the
+// column-parallel data gradient) and an all-gather (forward before the column-parallel GEMM,
+// backward before the row-parallel data gradient), of the same buffer (Korthikanti et al.
+// 2022, Sec. 4.2.2). Needs tp to divide s/cp.
+// cp > 1: every rank holds s/cp tokens of each sequence (Megatron's causal load balancing: 2cp
+// chunks, rank i keeps chunks i and 2cp-1-i, so each does 1/cp of the causal work); attention
+// needs all keys: ring (cp-1 point-to-point steps of the local K/V chunk, overlapped with the
+// attention blocks; backward sends K/V and dK/dV) or all-gather (K/V all-gathered forward,
+// dK/dV reduce-scattered backward). Needs flash attention and 2cp dividing s.
+// ep: expert-parallel group size; each rank keeps experts/ep routed experts (sharded by tp, as
+// Megatron-Core's default expert tensor parallelism = tp).
 struct BuildOptions {
   std::int64_t micro_batch = 1;
   std::int64_t tp = 1;
+  bool sequence_parallel = false;
+  std::int64_t cp = 1;
+  CpComm cp_comm = CpComm::kRing;
+  std::int64_t ep = 1;
   Dtype dtype = Dtype::kBf16;
   bool flash_attention = true;
   bool dropout = true;  // dropout layers present (attention, hidden); GPT training default
@@ -86,12 +105,18 @@ struct BuildOptions {
 //     tp_allreduce_ce_sum; backward ce_bwd kernels, logits_dgrad, [tp_allreduce],
 //     logits_wgrad, final_norm_bwd.
 // Dropout appears only when options.dropout; rope only without learned positions; the
-// tp_allreduce ops only when tp > 1.
+// tp_allreduce ops only when tp > 1. With sequence_parallel each tp_allreduce is a
+// tp_reducescatter and a tp_allgather precedes qkv_proj and mlp_fc1 (forward) and
+// attn_out_proj_dgrad and mlp_fc2_dgrad (backward). With cp > 1 the attention core starts with
+// cp_ring_kv or cp_allgather_kv (backward: cp_ring_kv_bwd, or cp_allgather_kv_bwd before and
+// cp_reducescatter_dkv after attn_flash_bwd). MoE layers: models/ops/moe.cc; MLA (DeepSeek):
+// mla_down_proj, mla_latent_norm, mla_q_up_proj, mla_kv_up_proj instead of qkv_proj.
 struct LayerOps {
   std::vector<Op> forward;   // in issue order
   std::vector<Op> backward;  // in issue order (includes weight-gradient GEMMs)
   // Bytes of activations one micro-batch keeps from this forward for the backward, per rank
-  // (no sequence parallelism, so the norm/residual tensors are replicated across TP ranks).
+  // (without sequence parallelism the norm/residual tensors are replicated across TP ranks;
+  // with it they are 1/tp: s*b*h*(34/t + 5*a*s/(h*t)), Korthikanti et al. Sec. 4.2.2).
   // For a GPT layer with unfused attention, dropout and 16-bit activations this is exactly
   // Korthikanti et al. 2022 (Sec. 4.2.1, tensor parallel): s*b*h*(10 + 24/t + 5*a*s/(h*t)).
   // FlashAttention drops the 5as/h term and keeps its fp32 log-sum-exp (4*b*(a/t)*s bytes).
@@ -112,7 +137,10 @@ struct LayerOps {
 };
 
 // One transformer layer. The builders are O(number of ops) (a few dozen) and allocation-light.
-LayerOps BuildTransformerLayer(const ModelConfig& model, const BuildOptions& options);
+// With model.moe enabled, `moe` selects the MoE block (router, dispatch, experts, combine; see
+// models/ops/moe.cc) instead of the dense MLP.
+LayerOps BuildTransformerLayer(const ModelConfig& model, const BuildOptions& options,
+                               bool moe = false);
 // Token embedding (+ positions), on the first pipeline stage. Saves the dropout mask (b*s*h
 // bytes). Its backward produces the dense (V/tp) x h weight gradient and adds it into the fp32
 // main gradient (Pass::kWeightGrad).

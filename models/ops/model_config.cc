@@ -1,5 +1,6 @@
 #include "models/ops/model_config.h"
 
+#include <algorithm>
 #include <array>
 
 namespace foresight::ops {
@@ -30,8 +31,26 @@ struct PresetEntry {
 //   FFN dimension, attention heads, key/value heads = 8, vocabulary 128,000 -> 128256 in
 //   config.json) and meta-llama/Meta-Llama-3-{8B,70B} / Llama-3.1-405B config.json;
 //   pre-training sequence length 8192 (the 128K context comes from a later long-context stage).
-// Llama family: SwiGLU MLP, RMSNorm, no biases, untied output projection, rotary positions.
-constexpr std::array<PresetEntry, 8> kPresets = {{
+// * mixtral-8x7b: Jiang et al. 2024, "Mixtral of Experts", Table 1 (dim 4096, 32 layers,
+//   head_dim 128, hidden_dim 14336, 32 heads, 8 kv heads, context 32768, vocab 32000, 8
+//   experts, top-2) and mistralai/Mixtral-8x7B-v0.1 config.json; dropless (no capacity).
+//   Published size: 46.7B total, 12.9B active per token (mistral.ai/news/mixtral-of-experts).
+// * mixtral-8x22b: mistralai/Mixtral-8x22B-v0.1 config.json (hidden 6144, intermediate 16384,
+//   56 layers, 48 heads, 8 kv heads, vocab 32000, 8 experts, top-2, context 65536). Published
+//   size: 141B total, 39B active (mistral.ai/news/mixtral-8x22b).
+// * deepseek-v3 ("DeepSeek-V3-like"): DeepSeek-AI 2024, "DeepSeek-V3 Technical Report", Sec.
+//   4.2 (61 layers, hidden 7168, 128 heads of 128, MLA with kv compression 512, query
+//   compression 1536, decoupled rope dim 64; every FFN but the first three is MoE with 1 shared
+//   and 256 routed experts of width 2048, 8 active; no token dropping; 4K pre-training
+//   sequences) and deepseek-ai/DeepSeek-V3 config.json (dense FFN 18432, vocab 129280).
+//   Published size: 671B total, 37B activated per token (the report's abstract; the 14B
+//   multi-token-prediction module is not part of the 671B and is not modelled). Simplified:
+//   the attention core runs at head_dim 128 (MLA's query/key heads are 192 wide: 128 + 64
+//   rotary), the sigmoid router with bias-based balancing is a softmax top-k router, and
+//   node-limited routing is not modelled.
+// Llama family (and the MoE presets): SwiGLU MLP, RMSNorm, no biases, untied output projection,
+// rotary positions.
+constexpr std::array<PresetEntry, 11> kPresets = {{
     {"gpt3-175b", 96, 12288, 96, 96, 4 * 12288, 51200, 2048, false},
     {"gpt3-13b", 40, 5120, 40, 40, 4 * 5120, 51200, 2048, false},
     {"llama2-7b", 32, 4096, 32, 32, 11008, 32000, 4096, true},
@@ -40,7 +59,29 @@ constexpr std::array<PresetEntry, 8> kPresets = {{
     {"llama3-8b", 32, 4096, 32, 8, 14336, 128256, 8192, true},
     {"llama3-70b", 80, 8192, 64, 8, 28672, 128256, 8192, true},
     {"llama3-405b", 126, 16384, 128, 8, 53248, 128256, 8192, true},
+    {"mixtral-8x7b", 32, 4096, 32, 8, 14336, 32000, 32768, true},
+    {"mixtral-8x22b", 56, 6144, 48, 8, 16384, 32000, 65536, true},
+    {"deepseek-v3", 61, 7168, 128, 128, 18432, 129280, 4096, true},
 }};
+
+// The MoE and MLA parts of the presets above (sources there).
+void AddMoe(ModelConfig& m) {
+  if (m.preset == "mixtral-8x7b" || m.preset == "mixtral-8x22b") {
+    m.moe.experts = 8;
+    m.moe.top_k = 2;
+    m.moe.expert_ffn_hidden = m.ffn_hidden;
+  } else if (m.preset == "deepseek-v3") {
+    m.moe.experts = 256;
+    m.moe.top_k = 8;
+    m.moe.expert_ffn_hidden = 2048;
+    m.moe.shared_experts = 1;
+    m.moe.first_dense_layers = 3;
+    m.head_dim_override = 128;
+    m.mla.q_rank = 1536;
+    m.mla.kv_rank = 512;
+    m.mla.rope_dim = 64;
+  }
+}
 
 ModelConfig FromEntry(const PresetEntry& e) {
   ModelConfig m;
@@ -57,6 +98,7 @@ ModelConfig FromEntry(const PresetEntry& e) {
   m.bias = !e.llama;
   m.tied_embeddings = !e.llama;
   m.learned_positions = !e.llama;
+  AddMoe(m);
   return m;
 }
 
@@ -114,25 +156,58 @@ std::optional<Norm> ParseNorm(std::string_view name) {
   return std::nullopt;
 }
 
-ParameterCounts CountParameters(const ModelConfig& model) {
+std::int64_t AttentionParameters(const ModelConfig& model) {
   const std::int64_t h = model.hidden;
-  const std::int64_t f = model.ffn_hidden;
+  const std::int64_t d = model.head_dim();
+  const std::int64_t a = model.heads;
+  if (model.mla.enabled()) {
+    const MlaConfig& mla = model.mla;
+    const std::int64_t norm = model.norm == Norm::kLayerNorm ? 2 : 1;
+    const std::int64_t q =
+        mla.q_rank > 0 ? h * mla.q_rank + norm * mla.q_rank + mla.q_rank * a * (d + mla.rope_dim)
+                       : h * a * (d + mla.rope_dim);
+    const std::int64_t kv =
+        h * (mla.kv_rank + mla.rope_dim) + norm * mla.kv_rank + mla.kv_rank * a * 2 * d;
+    return q + kv + a * d * h + (model.bias ? a * d * 3 + h : 0);
+  }
   const std::int64_t kv_heads = model.kv_heads > 0 ? model.kv_heads : model.heads;
-  const std::int64_t kv = kv_heads * model.head_dim();
-  const std::int64_t q = model.heads * model.head_dim();  // = h when heads divides h
-  ParameterCounts c;
-  c.embedding = model.vocab * h + (model.learned_positions ? model.seq_len * h : 0);
-
+  const std::int64_t kv = kv_heads * d;
+  const std::int64_t q = a * d;  // = h when heads divides h
   std::int64_t attention = h * (q + 2 * kv) + q * h;
   if (model.bias) attention += (q + 2 * kv) + h;
-  const bool swiglu = model.activation == Activation::kSwiglu;
-  std::int64_t mlp = (swiglu ? 3 : 2) * h * f;
-  if (model.bias) mlp += (swiglu ? 2 * f : f) + h;
-  c.per_layer = attention + mlp + 2 * NormParams(model);
+  return attention;
+}
 
+std::int64_t MlpParameters(const ModelConfig& model, std::int64_t ffn) {
+  const std::int64_t h = model.hidden;
+  const bool swiglu = model.activation == Activation::kSwiglu;
+  std::int64_t mlp = (swiglu ? 3 : 2) * h * ffn;
+  if (model.bias) mlp += (swiglu ? 2 * ffn : ffn) + h;
+  return mlp;
+}
+
+ParameterCounts CountParameters(const ModelConfig& model) {
+  const std::int64_t h = model.hidden;
+  ParameterCounts c;
+  c.embedding = model.vocab * h + (model.learned_positions ? model.seq_len * h : 0);
+  const std::int64_t attention = AttentionParameters(model) + 2 * NormParams(model);
+  c.per_layer = attention + MlpParameters(model, model.ffn_hidden);
   c.final_norm = NormParams(model);
   c.output = model.tied_embeddings ? 0 : model.vocab * h;
-  c.total = c.embedding + model.layers * c.per_layer + c.final_norm + c.output;
+  std::int64_t dense_layers = model.layers;
+  std::int64_t active_moe = 0;
+  if (model.moe.enabled()) {
+    const MoeConfig& moe = model.moe;
+    const std::int64_t expert = MlpParameters(model, moe.expert_ffn_hidden);
+    c.moe_layers = std::max<std::int64_t>(0, model.layers - moe.first_dense_layers);
+    dense_layers = model.layers - c.moe_layers;
+    c.moe_layer_dense = attention + h * moe.experts + moe.shared_experts * expert;
+    c.moe_layer_experts = moe.experts * expert;
+    active_moe = c.moe_layers * (c.moe_layer_dense + moe.top_k * expert);
+  }
+  const std::int64_t outside = c.embedding + c.final_norm + c.output + dense_layers * c.per_layer;
+  c.total = outside + c.moe_layers * (c.moe_layer_dense + c.moe_layer_experts);
+  c.active = outside + active_moe;
   return c;
 }
 

@@ -16,7 +16,7 @@ ModelConfig Preset(std::string_view name) {
 
 TEST(ModelConfigTest, PresetsRoundTripNames) {
   const std::vector<std::string> names = PresetNames();
-  ASSERT_EQ(names.size(), 8u);
+  ASSERT_EQ(names.size(), 11u);
   for (const std::string& name : names) {
     const std::optional<ModelConfig> m = FindPreset(name);
     ASSERT_TRUE(m.has_value()) << name;

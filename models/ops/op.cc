@@ -48,6 +48,10 @@ std::string_view CommGroupName(CommGroup group) {
       return "dp";
     case CommGroup::kPipeline:
       return "pp";
+    case CommGroup::kContext:
+      return "cp";
+    case CommGroup::kExpert:
+      return "ep";
   }
   return "unknown";
 }
@@ -64,6 +68,8 @@ std::string_view CollectiveKindName(CollectiveKind kind) {
       return "reduce_scatter";
     case CollectiveKind::kSendRecv:
       return "send_recv";
+    case CollectiveKind::kAllToAll:
+      return "all_to_all";
   }
   return "unknown";
 }

@@ -34,13 +34,16 @@ enum class Pass : std::uint8_t {
   kOptimizer,
 };
 
-enum class CommGroup : std::uint8_t { kNone, kTensor, kData, kPipeline };
+// kContext: the context-parallel group (cp ranks, stride tp); kExpert: the expert-parallel
+// group (ep ranks, stride tp*cp).
+enum class CommGroup : std::uint8_t { kNone, kTensor, kData, kPipeline, kContext, kExpert };
 enum class CollectiveKind : std::uint8_t {
   kNone,
   kAllReduce,
   kAllGather,
   kReduceScatter,
-  kSendRecv
+  kSendRecv,
+  kAllToAll
 };
 
 struct Op {
@@ -69,7 +72,7 @@ inline double ExecutedFlops(const Op& op) {
 
 std::string_view OpKindName(OpKind kind);
 std::string_view PassName(Pass pass);
-std::string_view CommGroupName(CommGroup group);           // "none", "tp", "dp", "pp"
+std::string_view CommGroupName(CommGroup group);           // "none", "tp", "dp", "pp", "cp", "ep"
 std::string_view CollectiveKindName(CollectiveKind kind);  // "all_reduce", ...
 
 }  // namespace foresight::ops

@@ -1,4 +1,5 @@
 // Embedding, head (final norm, logits, loss), optimizer step and model FLOPs per step.
+#include <algorithm>
 #include <string>
 
 #include "base/check.h"
@@ -77,21 +78,26 @@ void CrossEntropyBackward(std::vector<Op>& ops, const Dims& d, bool fused) {
 // dropout + layer 0's input norm in one kernel. Backward: dropout, then the weight gradients:
 // PyTorch's dense embedding backward zero-fills the (V/tp) x h gradient and scatter-adds T rows;
 // Megatron then adds it into the fp32 main gradient (embedding_grad_accum).
+// With sequence parallelism the output is reduce-scattered instead and what follows (positions,
+// dropout, the fused norm) runs on the rank's T/tp tokens.
 LayerOps BuildEmbedding(const ModelConfig& model, const BuildOptions& options) {
-  const Dims d = internal::MakeDims(model, options);
+  const Dims full = internal::MakeDims(model, options);
+  const Dims d = internal::SequenceShard(full);
   const bool fuse_rn = internal::FuseResidualIntoNorm(options.fusion);
   const double th = d.TokenElems(d.h);
   const double x = th * d.act;
+  const double x_full = full.TokenElems(d.h) * d.act;
   const double t = static_cast<double>(d.tokens);
+  const double t_full = static_cast<double>(full.tokens);
   const double mask = d.dropout ? th * internal::kMaskBytes : 0;
   const double hd = static_cast<double>(d.h);
   LayerOps out;
 
   std::vector<Op>& fwd = out.forward;
-  fwd.push_back(
-      MakeKernel("embedding_gather", OpKind::kEmbedding, Pass::kForward, 0,
-                 t * kIndexBytes + x / static_cast<double>(d.tp) + x + (d.tp > 1 ? x : 0)));
-  if (d.tp > 1) fwd.push_back(internal::MakeTpAllReduce("tp_allreduce", Pass::kForward, x));
+  fwd.push_back(MakeKernel("embedding_gather", OpKind::kEmbedding, Pass::kForward, 0,
+                           t_full * kIndexBytes + x_full / static_cast<double>(d.tp) + x_full +
+                               (d.tp > 1 ? x_full : 0)));
+  if (d.tp > 1) fwd.push_back(internal::TpReduce(full, Pass::kForward, x_full));
   if (model.learned_positions) {
     const double table = static_cast<double>(d.s) * hd * d.act;
     fwd.push_back(MakeKernel("pos_embedding_gather", OpKind::kEmbedding, Pass::kForward, 0,
@@ -132,8 +138,10 @@ LayerOps BuildEmbedding(const ModelConfig& model, const BuildOptions& options) {
                              th + rows, x + t * kIndexBytes + rows * (2 * d.act + 2 * kFp32Bytes)));
   }
   const double table = static_cast<double>(d.vocab) * hd;
-  bwd.push_back(MakeKernel("embedding_wgrad", OpKind::kEmbedding, Pass::kWeightGrad, th,
-                           x + t * kIndexBytes + table * d.act));
+  // With sequence parallelism the gradient is all-gathered back to every TP rank first.
+  if (d.sp) bwd.push_back(internal::TpGather(Pass::kBackward, x_full));
+  bwd.push_back(MakeKernel("embedding_wgrad", OpKind::kEmbedding, Pass::kWeightGrad,
+                           full.TokenElems(d.h), x_full + t_full * kIndexBytes + table * d.act));
   bwd.push_back(MakeKernel("embedding_grad_accum", OpKind::kElementwise, Pass::kWeightGrad, table,
                            table * (d.act + 2 * kFp32Bytes)));
 
@@ -146,26 +154,30 @@ LayerOps BuildEmbedding(const ModelConfig& model, const BuildOptions& options) {
 // gradient, logits data gradient, TP all-reduce of that gradient (the copy-to-TP-region of the
 // column-parallel output layer), logits weight gradient, final norm backward. Saved: the final
 // norm input, the logits input and the fp32 softmax (T * V/tp * 4 bytes).
+// With sequence parallelism the final norm runs on T/tp tokens, its output is all-gathered
+// before the logits (tp_allgather) and the data gradient is reduce-scattered; the final norm
+// input and the logits input are kept sharded (the latter re-gathered in the backward).
 LayerOps BuildHead(const ModelConfig& model, const BuildOptions& options) {
   const Dims d = internal::MakeDims(model, options);
+  const Dims dn = internal::SequenceShard(d);
   const FusionRules& f = options.fusion;
   const bool fuse_rn = internal::FuseResidualIntoNorm(f);
   const double x = d.TokenElems(d.h) * d.act;
+  const double xn = dn.TokenElems(d.h) * d.act;
   LayerOps out;
 
-  if (!fuse_rn) internal::AppendNormForward(out.forward, "final_norm", d, f.norm);
+  if (!fuse_rn) internal::AppendNormForward(out.forward, "final_norm", dn, f.norm);
+  if (d.sp) out.forward.push_back(internal::TpGather(Pass::kForward, x));
   out.forward.push_back(internal::LinearForward("logits", d.tokens, d.vocab, d.h, d, false));
   CrossEntropyForward(out.forward, d, f.cross_entropy);
 
   CrossEntropyBackward(out.backward, d, f.cross_entropy);
   out.backward.push_back(internal::LinearDgrad("logits", d.tokens, d.vocab, d.h, d));
-  if (d.tp > 1) {
-    out.backward.push_back(internal::MakeTpAllReduce("tp_allreduce", Pass::kBackward, x));
-  }
+  if (d.tp > 1) out.backward.push_back(internal::TpReduce(d, Pass::kBackward, x));
   out.backward.push_back(internal::LinearWgrad("logits", d.tokens, d.vocab, d.h, d, false));
-  if (!fuse_rn) internal::AppendNormBackward(out.backward, "final_norm", d, f.norm);
+  if (!fuse_rn) internal::AppendNormBackward(out.backward, "final_norm", dn, f.norm);
 
-  out.saved_activation_bytes = 2 * x + d.TokenElems(d.vocab) * kFp32Bytes + (f.norm ? 0 : x);
+  out.saved_activation_bytes = 2 * xn + d.TokenElems(d.vocab) * kFp32Bytes + (f.norm ? 0 : xn);
   return out;
 }
 
@@ -194,9 +206,22 @@ double ModelFlopsPerStep(const ModelConfig& model, std::int64_t global_batch) {
     }
     return flops;
   };
+  // MoE layers at balanced routing (load_imbalance does not change model FLOPs).
+  ModelConfig balanced = model;
+  balanced.moe.load_imbalance = 1;
+  balanced.moe.capacity_factor = 0;
+  double layers = 0;
+  if (model.moe.enabled()) {
+    const double moe_layers =
+        static_cast<double>(std::max<std::int64_t>(0, model.layers - model.moe.first_dense_layers));
+    layers = moe_layers * sum(BuildTransformerLayer(balanced, options, true)) +
+             (static_cast<double>(model.layers) - moe_layers) *
+                 sum(BuildTransformerLayer(balanced, options, false));
+  } else {
+    layers = static_cast<double>(model.layers) * sum(BuildTransformerLayer(model, options));
+  }
   const double per_sequence =
-      static_cast<double>(model.layers) * sum(BuildTransformerLayer(model, options)) +
-      sum(BuildEmbedding(model, options)) + sum(BuildHead(model, options));
+      layers + sum(BuildEmbedding(model, options)) + sum(BuildHead(model, options));
   return per_sequence * static_cast<double>(global_batch);
 }
 

@@ -42,6 +42,9 @@ struct StageBuild {
   std::vector<std::int32_t> gather_seg[2], fetch_seg[2], reduce_seg;
 };
 
+// Inside the compiler in_.plan.dp is the gradient-reduction group, dp*cp ranks
+// (plan::GradReduceRanks; CompileStep folds cp into it): ZeRO shards, the gradient
+// all-reduce and the rank placement all use it. Micro-batches use the user's dp.
 class Compiler {
  public:
   explicit Compiler(const StepInput& in) : in_(in) {}
@@ -102,6 +105,7 @@ class Compiler {
   CompiledStep out_;
   std::vector<StageBuild> builds_;
   ops::LayerOps layer_, embedding_, head_;
+  ops::LayerOps moe_layer_;  // MoE models: the layers with the MoE block (layer_: dense ones)
   std::int64_t micro_batches_ = 0;
   double dtype_bytes_ = 2;
   double layer_input_bytes_ = 0;  // one layer's input (= a pipeline send), per micro-batch

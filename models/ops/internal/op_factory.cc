@@ -25,7 +25,8 @@ Dims MakeDims(const ModelConfig& model, const BuildOptions& options) {
   const std::int64_t kv = model.kv_heads > 0 ? model.kv_heads : model.heads;
   FS_CHECK(options.micro_batch >= 1, "micro_batch must be >= 1");
   FS_CHECK(tp >= 1, "tp must be >= 1");
-  FS_CHECK(model.hidden > 0 && model.heads > 0 && model.hidden % model.heads == 0,
+  FS_CHECK(model.hidden > 0 && model.heads > 0 &&
+               (model.hidden % model.heads == 0 || model.head_dim_override > 0),
            "heads=" + std::to_string(model.heads) +
                " must divide hidden=" + std::to_string(model.hidden));
   FS_CHECK(model.heads % tp == 0, "tp=" + std::to_string(tp) +
@@ -38,12 +39,19 @@ Dims MakeDims(const ModelConfig& model, const BuildOptions& options) {
 
   Dims d;
   d.b = options.micro_batch;
+  FS_CHECK(options.cp >= 1 && model.seq_len % options.cp == 0, "cp must divide seq_len");
+  FS_CHECK(options.ep >= 1, "ep must be >= 1");
   d.s = model.seq_len;
-  d.tokens = d.b * d.s;
+  d.cp = options.cp;
+  d.ep = options.ep;
+  d.s_q = model.seq_len / options.cp;
+  d.sp = options.sequence_parallel && tp > 1;
+  d.cp_comm = options.cp_comm;
+  d.tokens = d.b * d.s_q;
   d.h = model.hidden;
   d.heads = model.heads / tp;
   d.kv_heads = kv >= tp ? kv / tp : 1;
-  d.head_dim = model.hidden / model.heads;
+  d.head_dim = model.head_dim();
   d.ffn = model.ffn_hidden / tp;
   d.vocab = (model.vocab + tp - 1) / tp;
   d.tp = tp;
@@ -73,6 +81,34 @@ Op MakeTpAllReduce(std::string name, Pass pass, double comm_bytes) {
   op.collective = CollectiveKind::kAllReduce;
   op.comm_bytes = comm_bytes;
   return op;
+}
+
+Op MakeCollective(std::string name, Pass pass, CommGroup group, CollectiveKind kind,
+                  double comm_bytes) {
+  Op op = MakeKernel(std::move(name), OpKind::kCollective, pass, 0, 0);
+  op.group = group;
+  op.collective = kind;
+  op.comm_bytes = comm_bytes;
+  return op;
+}
+
+Dims SequenceShard(const Dims& d) {
+  if (!d.sp) return d;
+  FS_CHECK(d.tokens % d.tp == 0, "sequence parallelism needs tp to divide the tokens");
+  Dims out = d;
+  out.tokens = d.tokens / d.tp;
+  return out;
+}
+
+Op TpReduce(const Dims& d, Pass pass, double comm_bytes) {
+  if (!d.sp) return MakeTpAllReduce("tp_allreduce", pass, comm_bytes);
+  return MakeCollective("tp_reducescatter", pass, CommGroup::kTensor,
+                        CollectiveKind::kReduceScatter, comm_bytes);
+}
+
+Op TpGather(Pass pass, double comm_bytes) {
+  return MakeCollective("tp_allgather", pass, CommGroup::kTensor, CollectiveKind::kAllGather,
+                        comm_bytes);
 }
 
 Op MakeGemm(std::string name, Pass pass, std::int64_t m, std::int64_t n, std::int64_t k,

@@ -46,6 +46,11 @@ struct Dims {
   std::int64_t ffn = 0;    // ffn_hidden / tp
   std::int64_t vocab = 0;  // ceil(vocab / tp)
   std::int64_t tp = 1;
+  std::int64_t cp = 1;
+  std::int64_t ep = 1;
+  std::int64_t s_q = 0;  // query (local) sequence length: s / cp; s stays the key length
+  bool sp = false;       // sequence parallelism
+  CpComm cp_comm = CpComm::kRing;
   double act = 2;      // bytes of a stored element (activation, weight, GEMM output)
   double gemm_in = 2;  // bytes of a GEMM operand element
   Norm norm = Norm::kLayerNorm;
@@ -66,6 +71,17 @@ inline bool FuseResidualIntoNorm(const FusionRules& f) { return f.norm_residual 
 
 Op MakeKernel(std::string name, OpKind kind, Pass pass, double flops, double bytes);
 Op MakeTpAllReduce(std::string name, Pass pass, double comm_bytes);
+Op MakeCollective(std::string name, Pass pass, CommGroup group, CollectiveKind kind,
+                  double comm_bytes);
+// The tokens of the sequence-parallel region (norms, dropout, residual): tokens / tp with
+// sequence parallelism, else tokens.
+Dims SequenceShard(const Dims& d);
+// The TP reduction after a row-parallel GEMM (forward) or a column-parallel data gradient
+// (backward): "tp_allreduce", or "tp_reducescatter" with sequence parallelism; and the
+// sequence-parallel "tp_allgather" before a column-parallel GEMM (forward) or a row-parallel
+// data gradient (backward). comm_bytes is the full (gathered) buffer, T*h*e, in all three.
+Op TpReduce(const Dims& d, Pass pass, double comm_bytes);
+Op TpGather(Pass pass, double comm_bytes);
 // A GEMM C[m x n] = A[m x k] B[k x n] (x batch) with explicit byte count.
 Op MakeGemm(std::string name, Pass pass, std::int64_t m, std::int64_t n, std::int64_t k,
             std::int64_t batch, double bytes, bool model_flops);
