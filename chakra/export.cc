@@ -81,7 +81,11 @@ Result<std::vector<RankTrace>> ExportStep(const plan::StepInput& input,
     node.duration_micros = RoundMicros(g.duration(t));
     node.is_cpu_op = false;
     node.other_attrs.push_back(Attribute{"foresight_stream", stream});
-    if (stream == "comm") {
+    const plan::CostedOp& first_op = ops[static_cast<std::size_t>(seg.begin)];
+    // A pipeline send runs on the p2p stream, or on the compute stream with overlap.p2p off.
+    const bool send =
+        stream == "p2p" || (seg.end - seg.begin == 1 && first_op.name.rfind("pp_send", 0) == 0);
+    if (stream == "comm" || stream == "tp_comm") {
       node.type = NodeType::kCommColl;
       node.name = ops[static_cast<std::size_t>(seg.begin)].name;
       if (Status s = DescribeCollective(input, ops[static_cast<std::size_t>(seg.begin)], rank_of(t),
@@ -89,7 +93,7 @@ Result<std::vector<RankTrace>> ExportStep(const plan::StepInput& input,
           !s.ok()) {
         return s.error();
       }
-    } else if (stream == "p2p") {
+    } else if (send) {
       node.type = NodeType::kCommSend;
       node.name = ops[static_cast<std::size_t>(seg.begin)].name;
       node.comm_size = std::llround(ops[static_cast<std::size_t>(seg.begin)].bytes);
@@ -126,10 +130,17 @@ Result<std::vector<RankTrace>> ExportStep(const plan::StepInput& input,
         to.data_deps.push_back(from.id);
         continue;
       }
-      if (from.type != NodeType::kCommSend || from.comm_dst.has_value()) {
+      if (from.type != NodeType::kCommSend ||
+          (from.comm_dst.has_value() && *from.comm_dst != rank_of(v))) {
         return Error{"cannot export task " + std::to_string(u) + " ('" + from.name +
                          "'): a cross-rank dependency must leave a p2p send with one receiver",
                      "", 0, 0};
+      }
+      if (from.comm_dst.has_value()) {
+        // A second task of the receiving rank waits for the same message (overlap.tp_comm's
+        // companion task): it depends on the same recv.
+        to.data_deps.push_back(recvs[static_cast<std::size_t>(rank_of(v))].back().id);
+        continue;
       }
       from.comm_dst = rank_of(v);
       from.comm_tag = next_tag;

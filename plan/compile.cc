@@ -40,6 +40,31 @@ std::vector<CostedOp> Compiler::Cost(const std::vector<ops::Op>& ops, bool recom
     out.back().recompute = recompute;
   }
   OverlapRingAttention(out, in_.plan.cp);
+  if (in_.plan.overlap.tp_comm) {
+    // TP communication pipelined in chunks with the GEMM it feeds or follows (Megatron/TE
+    // tp-comm-overlap): an all-reduce or (sequence parallel) reduce-scatter right after the GEMM
+    // that produces its input, an all-gather right before the GEMM that consumes its output.
+    // min(collective, GEMM) is hidden, the rest exposed.
+    auto is_gemm = [&](std::size_t j) {
+      return j < ops.size() && ops[j].kind == ops::OpKind::kGemm;
+    };
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].kind != ops::OpKind::kCollective || ops[i].group != ops::CommGroup::kTensor) {
+        continue;
+      }
+      std::size_t gemm = ops.size();
+      if ((ops[i].name == "tp_allreduce" || ops[i].name == "tp_reducescatter") && i > 0 &&
+          is_gemm(i - 1)) {
+        gemm = i - 1;
+      } else if (ops[i].name == "tp_allgather" && is_gemm(i + 1)) {
+        gemm = i + 1;
+      }
+      if (gemm == ops.size()) continue;
+      CostedOp& comm = out[i];
+      comm.hidden = std::min(comm.duration, out[gemm].duration);
+      comm.duration -= comm.hidden;
+    }
+  }
   return out;
 }
 
@@ -82,6 +107,7 @@ std::vector<std::int32_t> Compiler::Segment(std::int32_t list,
     for (std::int32_t i = begin; i < end; ++i) {
       const CostedOp& op = ops[static_cast<std::size_t>(i)];
       seg.duration += op.duration;
+      seg.hidden_comm_time += op.hidden;
       switch (op.work) {
         case WorkClass::kCompute:
           seg.compute_time += op.duration;
@@ -109,28 +135,50 @@ std::vector<TaskId> Compiler::EmitSegments(const std::vector<std::int32_t>& segs
                                            sim::StreamId stream) {
   std::vector<TaskId> tasks;
   tasks.reserve(segs.size());
+  const sim::StreamId tp_stream = Info(out_.graph.stream_info(stream).rank).tp_comm_stream;
   for (std::int32_t seg : segs) {
     tasks.push_back(out_.graph.AddTask(stream, SegmentDuration(seg), seg));
+    const SimTime hidden = out_.segments[static_cast<std::size_t>(seg)].hidden_comm_time;
+    if (tp_stream < 0 || hidden <= SimTime()) continue;
+    // The hidden TP communication of this task, on the tp_comm stream; Run() makes it start
+    // with the task.
+    if (tp_segs_.size() <= static_cast<std::size_t>(seg)) {
+      tp_segs_.resize(static_cast<std::size_t>(seg) + 1, -1);
+    }
+    if (tp_segs_[static_cast<std::size_t>(seg)] < 0) {
+      const plan::Segment& sg = out_.segments[static_cast<std::size_t>(seg)];
+      const auto& list = out_.op_lists[static_cast<std::size_t>(sg.list)];
+      const ops::Pass pass = list[static_cast<std::size_t>(sg.begin)].pass;
+      double bytes = 0;
+      for (std::int32_t i = sg.begin; i < sg.end; ++i) {
+        const CostedOp& op = list[static_cast<std::size_t>(i)];
+        if (op.hidden > SimTime()) bytes += op.bytes;
+      }
+      // OpSegment grows the segment and op tables: nothing above is used after it.
+      const std::int32_t tp_seg =
+          OpSegment("tp_allreduce_overlapped", WorkClass::kComm, bytes, hidden.ToSeconds(), pass);
+      tp_segs_[static_cast<std::size_t>(seg)] = tp_seg;
+    }
+    const std::int32_t tp_seg = tp_segs_[static_cast<std::size_t>(seg)];
+    tp_companions_.emplace_back(tasks.back(), SegmentTask(tp_stream, tp_seg));
   }
   return tasks;
 }
 
-// Op lists, segments, parameter groups, activation bytes and model states of stage s.
+// Streams, pools and model states of rank s, and the chunks (virtual stages) it holds.
 void Compiler::BuildStage(std::int64_t s) {
-  const ops::ModelConfig& model = in_.model;
   const Plan& plan = in_.plan;
-  const std::int64_t tp = plan.tp, pp = plan.pp;
-  StageBuild& b = Build(s);
-  b.shape = StageShape{s == 0, s == pp - 1, model.layers / pp};
-  const StageShape& shape = b.shape;
   const bool offload = plan.offload.optimizer || plan.offload.activations || plan.offload.params;
 
   StageInfo info;
   info.stage = static_cast<std::int32_t>(s);
-  info.layers = shape.layers;
+  info.layers = stage_layers_[static_cast<std::size_t>(s)];
   info.compute_stream = out_.graph.AddStream("compute", info.stage);
   info.comm_stream = out_.graph.AddStream("comm", info.stage);
   info.p2p_stream = out_.graph.AddStream("p2p", info.stage);
+  if (plan.overlap.tp_comm && plan.tp > 1) {
+    info.tp_comm_stream = out_.graph.AddStream("tp_comm", info.stage);
+  }
   if (offload) {
     info.d2h_stream = out_.graph.AddStream("d2h", info.stage);
     info.h2d_stream = out_.graph.AddStream("h2d", info.stage);
@@ -139,28 +187,52 @@ void Compiler::BuildStage(std::int64_t s) {
   info.pool = out_.graph.AddPool("stage" + std::to_string(s));
   info.host_pool = out_.graph.AddPool("stage" + std::to_string(s) + ".host");
 
+  // Chunk c of rank s is virtual stage c * pp + s. Per micro-batch activation bytes: the
+  // largest chunk's (the simulated pool has the exact per-chunk accounting).
+  double expert_params = 0;
+  for (std::int64_t c = 0; c < vpp_; ++c) {
+    const std::int64_t v = c * plan.pp + s;
+    BuildChunk(v);
+    const StageBuild& b = Build(v);
+    info.params_per_rank += b.params;
+    expert_params += b.expert_params;
+    info.saved_activation_bytes_per_micro_batch =
+        std::max(info.saved_activation_bytes_per_micro_batch, b.saved);
+    info.recomputed_layers += RecomputedLayersPerStage(in_.model, plan, b.shape.layers);
+  }
+
+  // Model states are resident for the whole step.
+  const ModelStates states = StageModelStates(info.params_per_rank - expert_params, expert_params,
+                                              in_.training.dtype, plan);
+  info.model_state_bytes = states.weights + states.gradients + states.optimizer;
+  info.host_model_state_bytes = states.host_weights + states.host_gradients + states.host_optimizer;
+  auto& g = out_.graph;
+  auto bytes = [](double v) { return static_cast<std::int64_t>(v); };
+  g.SetInitialBytes(info.pool, kWeights, bytes(states.weights));
+  g.SetInitialBytes(info.pool, kGradients, bytes(states.gradients));
+  g.SetInitialBytes(info.pool, kOptimizerStates, bytes(states.optimizer));
+  g.SetInitialBytes(info.pool, kOther, in_.hardware.memory.reserved_bytes);
+  g.SetInitialBytes(info.host_pool, kWeights, bytes(states.host_weights));
+  g.SetInitialBytes(info.host_pool, kGradients, bytes(states.host_gradients));
+  g.SetInitialBytes(info.host_pool, kOptimizerStates, bytes(states.host_optimizer));
+  out_.stages.push_back(info);
+}
+
+void Compiler::BuildChunk(std::int64_t v) {
+  const ops::ModelConfig& model = in_.model;
+  const Plan& plan = in_.plan;
+  const std::int64_t tp = plan.tp, pp = plan.pp;
+  StageBuild& b = Build(v);
+  b.rank = v % pp;
+  b.shape = StageShape{v == 0, v == VirtualStages() - 1,
+                       stage_layers_[static_cast<std::size_t>(b.rank)] / vpp_};
+  const StageShape& shape = b.shape;
+
   // Per-rank parameters of each group (see docs/model.md, "Model states").
   const ops::ParameterCounts counts = ops::CountParameters(model);
   const double replicated = ReplicatedLayerParams(model);
   const double layer_params =
       (static_cast<double>(counts.per_layer) - replicated) / static_cast<double>(tp) + replicated;
-  // MoE layers: the router (h x experts) is replicated over TP, the rest of the dense part is
-  // TP-sharded, routed experts are sharded by ep and tp (plan/parallel.h).
-  const double router = static_cast<double>(model.hidden * model.moe.experts);
-  const double moe_expert_params =
-      static_cast<double>(counts.moe_layer_experts) / static_cast<double>(tp * plan.ep);
-  const double moe_layer_params =
-      (static_cast<double>(counts.moe_layer_dense) - replicated - router) /
-          static_cast<double>(tp) +
-      replicated + router + moe_expert_params;
-  const std::int64_t first_layer = s * shape.layers;  // global index of the stage's first layer
-  auto is_moe = [&](std::int64_t l) { return model.IsMoeLayer(first_layer + l); };
-  double expert_params = 0;
-  double dense_layer_params = 0;
-  for (std::int64_t l = 0; l < shape.layers; ++l) {
-    dense_layer_params += is_moe(l) ? moe_layer_params - moe_expert_params : layer_params;
-    expert_params += is_moe(l) ? moe_expert_params : 0.0;
-  }
   const double word_embedding =
       static_cast<double>(model.vocab * model.hidden) / static_cast<double>(tp);
   const double embedding_params =
@@ -174,7 +246,32 @@ void Compiler::BuildStage(std::int64_t s) {
                                  ? static_cast<double>(counts.final_norm) +
                                        (!model.tied_embeddings || pp > 1 ? word_embedding : 0.0)
                                  : 0.0;
-  info.params_per_rank = dense_layer_params + expert_params + embedding_params + head_params;
+  // MoE layers: the router (h x experts) is replicated over TP, the rest of the dense part is
+  // TP-sharded, routed experts are sharded by ep and tp (plan/parallel.h).
+  const double router = static_cast<double>(model.hidden * model.moe.experts);
+  const double moe_expert_params =
+      static_cast<double>(counts.moe_layer_experts) / static_cast<double>(tp * plan.ep);
+  const double moe_layer_params =
+      (static_cast<double>(counts.moe_layer_dense) - replicated - router) /
+          static_cast<double>(tp) +
+      replicated + router + moe_expert_params;
+  // Global index of the chunk's first layer: chunk v holds the v-th run of layers (uniform
+  // chunks when interleaved; uneven stages only without interleaving).
+  std::int64_t first_layer = 0;
+  if (vpp_ > 1) {
+    first_layer = v * shape.layers;
+  } else {
+    for (std::int64_t r = 0; r < b.rank; ++r)
+      first_layer += stage_layers_[static_cast<std::size_t>(r)];
+  }
+  auto is_moe = [&](std::int64_t l) { return model.IsMoeLayer(first_layer + l); };
+  double dense_layer_params = 0;
+  b.expert_params = 0;
+  for (std::int64_t l = 0; l < shape.layers; ++l) {
+    dense_layer_params += is_moe(l) ? moe_layer_params - moe_expert_params : layer_params;
+    b.expert_params += is_moe(l) ? moe_expert_params : 0.0;
+  }
+  b.params = dense_layer_params + b.expert_params + embedding_params + head_params;
 
   // Forward list: [embedding] layers [head], cut after each parameter group.
   std::vector<CostedOp> fwd;
@@ -200,42 +297,50 @@ void Compiler::BuildStage(std::int64_t s) {
   }
 
   // Backward list: [head bwd] (recompute + bwd per layer, last layer first) [embedding].
-  // Full recompute with recompute_layers = N replays the first N layers of the stage
+  // Full recompute with recompute_layers = N replays the first N layers of the chunk
   // (Megatron's "block" method); selective recompute replays every layer's attention core.
-  info.recomputed_layers = RecomputedLayersPerStage(model, plan);
+  // zb-h1 moves the weight-gradient ops to a W list with the same parts.
+  const std::int64_t recomputed_layers = RecomputedLayersPerStage(model, plan, shape.layers);
   // Index 0: dense layers, 1: MoE layers.
   struct Variant {
     std::vector<CostedOp> recompute, core_recompute, bwd;
   };
   Variant variants[2];
-  for (int v = 0; v < 2; ++v) {
-    if (v == 1 && !model.moe.enabled()) break;
-    const ops::LayerOps& lo = v == 0 ? layer_ : moe_layer_;
-    variants[v].recompute = Cost(lo.forward, true);
-    variants[v].core_recompute.assign(variants[v].recompute.begin() + lo.attention_core_begin,
-                                      variants[v].recompute.begin() + lo.attention_core_end);
-    variants[v].bwd = Cost(lo.backward, false);
+  for (int i = 0; i < 2; ++i) {
+    if (i == 1 && !model.moe.enabled()) break;
+    const ops::LayerOps& lo = i == 0 ? layer_ : moe_layer_;
+    variants[i].recompute = Cost(lo.forward, true);
+    variants[i].core_recompute.assign(variants[i].recompute.begin() + lo.attention_core_begin,
+                                      variants[i].recompute.begin() + lo.attention_core_end);
+    variants[i].bwd = Cost(lo.backward, false);
   }
-  std::vector<CostedOp> bwd;
-  std::vector<std::int32_t> bwd_cuts;
+  const bool split_w = plan.schedule == Schedule::kZbH1;
+  std::vector<CostedOp> bwd, wgt;
+  std::vector<std::int32_t> bwd_cuts, wgt_cuts;
+  auto add_bwd = [&](const std::vector<CostedOp>& ops) {
+    for (const CostedOp& op : ops) {
+      (split_w && op.pass == ops::Pass::kWeightGrad ? wgt : bwd).push_back(op);
+    }
+  };
   auto close_bwd = [&](double params) {
     bwd_cuts.push_back(static_cast<std::int32_t>(bwd.size()));
+    wgt_cuts.push_back(static_cast<std::int32_t>(wgt.size()));
     b.bwd_part_params.push_back(params);
   };
   if (shape.last) {
-    Append(bwd, Cost(head_.backward, false));
+    add_bwd(Cost(head_.backward, false));
     close_bwd(head_params);
   }
   for (std::int64_t l = 0; l < shape.layers; ++l) {
     const std::int64_t layer_index = shape.layers - 1 - l;
-    const Variant& v = variants[is_moe(layer_index) ? 1 : 0];
-    if (layer_index < info.recomputed_layers) Append(bwd, v.recompute);
-    if (plan.recompute == Recompute::kSelective) Append(bwd, v.core_recompute);
-    Append(bwd, v.bwd);
+    const Variant& var = variants[is_moe(layer_index) ? 1 : 0];
+    if (layer_index < recomputed_layers) Append(bwd, var.recompute);
+    if (plan.recompute == Recompute::kSelective) Append(bwd, var.core_recompute);
+    add_bwd(var.bwd);
     close_bwd(is_moe(layer_index) ? moe_layer_params : layer_params);
   }
   if (shape.first) {
-    Append(bwd, Cost(embedding_.backward, false));
+    add_bwd(Cost(embedding_.backward, false));
     close_bwd(embedding_params);
   }
 
@@ -246,22 +351,21 @@ void Compiler::BuildStage(std::int64_t s) {
             (shape.last ? head_.saved_activation_bytes : 0.0);
   for (std::int64_t l = 0; l < shape.layers; ++l) {
     const ops::LayerOps& lo = is_moe(l) ? moe_layer_ : layer_;
-    const bool full = l < info.recomputed_layers;
+    const bool full = l < recomputed_layers;
     // Full recompute keeps the layer input, sequence-sharded with sequence parallelism.
     b.saved += LayerKeptBytes(
         lo, full ? Recompute::kFull : kept_mode,
         layer_input_bytes_ / (plan.sequence_parallel ? static_cast<double>(plan.tp) : 1.0));
-    if (info.recomputed_layers > 0) {
+    if (recomputed_layers > 0) {
       b.transient = std::max(b.transient, lo.saved_activation_bytes);
     } else if (plan.recompute == Recompute::kSelective) {
       b.transient = std::max(b.transient, lo.attention_core_saved_bytes);
     }
   }
-  info.saved_activation_bytes_per_micro_batch = b.saved;
 
   // FLOP accounting (whole cluster: per-rank flops x tp ranks x dp replicas x m).
   const double replicas = static_cast<double>(tp * plan.dp * micro_batches_);
-  for (const auto* list : {&fwd, &bwd}) {
+  for (const auto* list : {&fwd, &bwd, &wgt}) {
     for (const auto& op : *list) {
       if (op.model_flops) out_.hardware_flops_per_step += op.flops * replicas;
     }
@@ -271,9 +375,27 @@ void Compiler::BuildStage(std::int64_t s) {
   const std::int32_t bwd_list = AddList(std::move(bwd));
   b.fwd_segs = Segment(fwd_list, {}, "forward");
   b.bwd_segs = Segment(bwd_list, {}, "backward");
-  b.bwd_parts = Segment(bwd_list, bwd_cuts, "backward");
-  FS_CHECK(b.bwd_parts.size() == b.bwd_part_params.size(), "backward parts and segments disagree");
-  if (plan.zero >= 3) {
+  if (split_w) {
+    // W parts: a part without weight-gradient ops maps to the W part before it (or the first).
+    const auto& wops = wgt;
+    std::int32_t begin = 0;
+    std::vector<std::int32_t> cuts;
+    for (std::int32_t c : wgt_cuts) {
+      if (c > begin) cuts.push_back(c);
+      b.wgt_part_of.push_back(cuts.empty() ? 0 : cuts.size() - 1);
+      begin = std::max(begin, c);
+    }
+    FS_CHECK(!wops.empty(), "zb-h1: a chunk without weight-gradient ops");
+    const std::int32_t wgt_list = AddList(std::move(wgt));
+    b.wgt_segs = Segment(wgt_list, {}, "weight_grad");
+    b.wgt_parts = Segment(wgt_list, cuts, "weight_grad");
+    FS_CHECK(b.wgt_parts.size() == cuts.size(), "weight-gradient parts and segments disagree");
+  } else {
+    b.bwd_parts = Segment(bwd_list, bwd_cuts, "backward");
+    FS_CHECK(b.bwd_parts.size() == b.bwd_part_params.size(),
+             "backward parts and segments disagree");
+  }
+  if (plan.zero >= 3 || plan.overlap.param_gather) {
     b.fwd_parts = Segment(fwd_list, fwd_cuts, "forward");
     FS_CHECK(b.fwd_parts.size() == b.fwd_part_params.size(), "forward parts disagree");
   }
@@ -283,66 +405,87 @@ void Compiler::BuildStage(std::int64_t s) {
     b.fetch_seg[pass].assign(parts, -1);
   }
   b.reduce_seg.assign(b.bwd_part_params.size(), -1);
-
-  // Model states are resident for the whole step.
-  b.states = StageModelStates(info.params_per_rank - expert_params, expert_params,
-                              in_.training.dtype, plan);
-  info.model_state_bytes = b.states.weights + b.states.gradients + b.states.optimizer;
-  info.host_model_state_bytes =
-      b.states.host_weights + b.states.host_gradients + b.states.host_optimizer;
-  auto& g = out_.graph;
-  auto bytes = [](double v) { return static_cast<std::int64_t>(v); };
-  g.SetInitialBytes(info.pool, kWeights, bytes(b.states.weights));
-  g.SetInitialBytes(info.pool, kGradients, bytes(b.states.gradients));
-  g.SetInitialBytes(info.pool, kOptimizerStates, bytes(b.states.optimizer));
-  g.SetInitialBytes(info.pool, kOther, in_.hardware.memory.reserved_bytes);
-  g.SetInitialBytes(info.host_pool, kWeights, bytes(b.states.host_weights));
-  g.SetInitialBytes(info.host_pool, kGradients, bytes(b.states.host_gradients));
-  g.SetInitialBytes(info.host_pool, kOptimizerStates, bytes(b.states.host_optimizer));
-  out_.stages.push_back(info);
 }
 
-// The compute-stream tasks of stage s in schedule order, with their memory events and the
-// communication each pass needs (zero.cc, offload.cc).
+// The compute-stream tasks of rank s in schedule order, with their memory events and the
+// communication each pass needs (zero.cc, offload.cc); with overlap.p2p off also the pipeline
+// sends, which then occupy the compute stream right after the pass they send from.
 void Compiler::EmitSchedule(std::int64_t s) {
   const Plan& plan = in_.plan;
   const std::int64_t m = micro_batches_;
-  StageBuild& b = Build(s);
   const StageInfo info = Info(s);
   auto& g = out_.graph;
-  const auto saved = static_cast<std::int64_t>(b.saved);
-  const auto transient = static_cast<std::int64_t>(b.transient);
-  b.fwd_first.assign(static_cast<std::size_t>(m), -1);
-  b.fwd_last = b.bwd_first = b.bwd_last = b.fwd_first;
-  std::vector<TaskId> offloaded(static_cast<std::size_t>(m), -1);
-  const std::vector<PipelineSlot> order = PipelineOrder(plan.schedule, plan.pp, s, m);
+  for (std::int64_t c = 0; c < vpp_; ++c) {
+    StageBuild& b = Build(c * plan.pp + s);
+    b.fwd_first.assign(static_cast<std::size_t>(m), -1);
+    b.fwd_last = b.bwd_first = b.bwd_last = b.sends[0] = b.sends[1] = b.fwd_first;
+  }
+  std::vector<std::vector<TaskId>> offloaded(static_cast<std::size_t>(vpp_),
+                                             std::vector<TaskId>(static_cast<std::size_t>(m), -1));
+  const std::vector<PipelineSlot> order = PipelineOrder(plan.schedule, plan.pp, s, m, vpp_);
   Info(s).max_in_flight = MaxInFlight(order);
+  const bool split_w = plan.schedule == Schedule::kZbH1;
+  std::vector<bool> param_gathered(static_cast<std::size_t>(vpp_), false);
   std::vector<TaskId> slot_last;  // last compute task of each slot so far
   for (std::size_t i = 0; i < order.size(); ++i) {
     const PipelineSlot& slot = order[i];
+    const std::int64_t v = slot.chunk * plan.pp + s;
+    StageBuild& b = Build(v);
+    const auto saved = static_cast<std::int64_t>(b.saved);
+    const auto transient = static_cast<std::int64_t>(b.transient);
     const auto mb = static_cast<std::size_t>(slot.micro_batch);
+    const bool last_mb = slot.micro_batch == m - 1;
+    auto send = [&](bool forward, TaskId after) {
+      if (plan.overlap.p2p || (forward ? v + 1 >= VirtualStages() : v == 0)) return;
+      const TaskId t = SegmentTask(info.compute_stream, SendSegment(v, forward));
+      g.AddEdge(after, t);
+      b.sends[forward ? 0 : 1][mb] = t;
+    };
     if (slot.forward) {
-      const std::vector<TaskId> tasks =
-          EmitSegments(plan.zero >= 3 ? b.fwd_parts : b.fwd_segs, info.compute_stream);
+      // overlap.param_gather: the chunk's first forward waits per part for the all-gather of
+      // the parameters the last step's optimizer updated (zero.cc).
+      const bool gather_first =
+          plan.overlap.param_gather && !param_gathered[static_cast<std::size_t>(slot.chunk)];
+      const std::vector<TaskId> tasks = EmitSegments(
+          plan.zero >= 3 || gather_first ? b.fwd_parts : b.fwd_segs, info.compute_stream);
       b.fwd_first[mb] = tasks.front();
       b.fwd_last[mb] = tasks.back();
       g.AddMemoryEvent(tasks.back(), info.pool, kActivations, true, saved);
-      if (plan.zero >= 3) EmitPassComm(s, tasks, false);
+      if (plan.zero >= 3) EmitPassComm(v, tasks, false);
+      if (gather_first) {
+        EmitParamGather(v, tasks);
+        param_gathered[static_cast<std::size_t>(slot.chunk)] = true;
+      }
       // A micro-batch whose backward comes right after its forward is not worth offloading.
       const bool backward_next = i + 1 < order.size() && !order[i + 1].forward &&
-                                 order[i + 1].micro_batch == slot.micro_batch;
+                                 order[i + 1].micro_batch == slot.micro_batch &&
+                                 order[i + 1].chunk == slot.chunk;
       if (plan.offload.activations && !backward_next) {
-        offloaded[mb] = EmitActivationOffload(s, tasks.back());
+        offloaded[static_cast<std::size_t>(slot.chunk)][mb] =
+            EmitActivationOffload(v, tasks.back());
+      }
+      slot_last.push_back(tasks.back());
+      send(true, tasks.back());
+      continue;
+    }
+    if (slot.weight) {
+      // zb-h1 W: the weight gradients; the micro-batch's activations are freed when it ends.
+      std::vector<TaskId> tasks =
+          EmitSegments(last_mb ? b.wgt_parts : b.wgt_segs, info.compute_stream);
+      g.AddEdge(b.bwd_last[mb], tasks.front());
+      g.AddMemoryEvent(tasks.back(), info.pool, kActivations, true, -saved);
+      if (last_mb) {
+        for (std::size_t part : b.wgt_part_of) b.bwd_parts_last_mb.push_back(tasks[part]);
       }
       slot_last.push_back(tasks.back());
       continue;
     }
-    const bool last_mb = slot.micro_batch == m - 1;
-    const bool split = last_mb || plan.zero >= 2;
+    const bool split = !split_w && (last_mb || plan.zero >= 2);
     TaskId fetch = -1;
-    if (offloaded[mb] >= 0) {
+    const TaskId offload = offloaded[static_cast<std::size_t>(slot.chunk)][mb];
+    if (offload >= 0) {
       const TaskId gate = slot_last.size() >= 2 ? slot_last[slot_last.size() - 2] : -1;
-      fetch = EmitActivationFetch(s, offloaded[mb], gate);
+      fetch = EmitActivationFetch(v, offload, gate);
     }
     const std::vector<TaskId> tasks =
         EmitSegments(split ? b.bwd_parts : b.bwd_segs, info.compute_stream);
@@ -350,47 +493,82 @@ void Compiler::EmitSchedule(std::int64_t s) {
     b.bwd_first[mb] = tasks.front();
     b.bwd_last[mb] = tasks.back();
     if (transient > 0) g.AddMemoryEvent(tasks.front(), info.pool, kActivations, false, transient);
-    g.AddMemoryEvent(tasks.back(), info.pool, kActivations, true, -(saved + transient));
-    if (last_mb) b.bwd_parts_last_mb = tasks;
-    if (plan.zero >= 2) EmitPassComm(s, tasks, true);
+    g.AddMemoryEvent(tasks.back(), info.pool, kActivations, true,
+                     -(split_w ? transient : saved + transient));
+    if (last_mb && !split_w) b.bwd_parts_last_mb = tasks;
+    if (plan.zero >= 2) EmitPassComm(v, tasks, true);
     slot_last.push_back(tasks.back());
+    send(false, tasks.back());
   }
 }
 
-void Compiler::EmitPipelineSends() {
-  // Forward activations s -> s+1, activation gradients s+1 -> s. With tp > 1 each TP rank sends
-  // 1/tp of the tensor and the receivers all-gather it over the scale-up links (Megatron-LM
-  // scatter-gather optimisation).
+std::int32_t Compiler::SendSegment(std::int64_t v, bool forward) {
+  // Forward activations v -> v+1, activation gradients v -> v-1 (rank pp-1's chunk c sends to
+  // rank 0's chunk c+1 and back). With tp > 1 each TP rank sends 1/tp of the tensor and the
+  // receivers all-gather it over the scale-up links (Megatron-LM scatter-gather optimisation).
+  std::int32_t& seg = send_segs_[forward ? 0 : 1][static_cast<std::size_t>(v)];
+  if (seg >= 0) return seg;
   const Plan& plan = in_.plan;
   const std::int64_t tp = plan.tp, dp = plan.dp, pp = plan.pp;
   const auto gpn = static_cast<std::int32_t>(in_.cluster.gpus_per_node);
   const double full = layer_input_bytes_;
-  for (std::int64_t s = 0; s < pp; ++s) {
+  const std::int64_t s = v % pp, peer = (forward ? v + 1 : v - 1) % pp;
+  const bool same_node = s * tp * dp / gpn == peer * tp * dp / gpn;
+  double seconds = hw::PointToPointSeconds(in_.hardware, full / static_cast<double>(tp), same_node);
+  // With sequence parallelism the next stage wants the shard: no all-gather.
+  if (tp > 1 && !plan.sequence_parallel) {
+    seconds += hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather, full, spans_.tp);
+  }
+  seg = OpSegment(forward ? "pp_send_activations" : "pp_send_grads", WorkClass::kComm,
+                  full / static_cast<double>(tp), seconds,
+                  forward ? ops::Pass::kForward : ops::Pass::kBackward);
+  return seg;
+}
+
+void Compiler::EmitPipelineSends() {
+  // overlap.p2p: each rank's sends run on its p2p stream in its schedule order; otherwise
+  // EmitSchedule put them on the compute stream. Each send gates the peer's pass.
+  const Plan& plan = in_.plan;
+  for (std::int64_t s = 0; s < plan.pp; ++s) {
     const StageInfo& info = Info(s);
-    std::int32_t segs[2] = {-1, -1};  // [forward, backward]: the same for every micro-batch
-    for (const PipelineSlot& slot : PipelineOrder(plan.schedule, pp, s, micro_batches_)) {
-      const std::int64_t peer = slot.forward ? s + 1 : s - 1;
-      if (peer < 0 || peer >= pp) continue;
-      std::int32_t& seg = segs[slot.forward ? 0 : 1];
-      if (seg < 0) {
-        const bool same_node = s * tp * dp / gpn == peer * tp * dp / gpn;
-        double seconds =
-            hw::PointToPointSeconds(in_.hardware, full / static_cast<double>(tp), same_node);
-        // With sequence parallelism the next stage wants the shard: no all-gather.
-        if (tp > 1 && !plan.sequence_parallel) {
-          seconds +=
-              hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather, full, spans_.tp);
-        }
-        seg = OpSegment(slot.forward ? "pp_send_activations" : "pp_send_grads", WorkClass::kComm,
-                        full / static_cast<double>(tp), seconds,
-                        slot.forward ? ops::Pass::kForward : ops::Pass::kBackward);
-      }
-      const TaskId send = SegmentTask(info.p2p_stream, seg);
+    for (const PipelineSlot& slot :
+         PipelineOrder(plan.schedule, plan.pp, s, micro_batches_, vpp_)) {
+      if (slot.weight) continue;
+      const std::int64_t v = slot.chunk * plan.pp + s;
+      const std::int64_t peer = slot.forward ? v + 1 : v - 1;
+      if (peer < 0 || peer >= VirtualStages()) continue;
       const auto mb = static_cast<std::size_t>(slot.micro_batch);
-      const StageBuild& mine = Build(s);
+      const StageBuild& mine = Build(v);
       const StageBuild& theirs = Build(peer);
-      out_.graph.AddEdge(slot.forward ? mine.fwd_last[mb] : mine.bwd_last[mb], send);
+      TaskId send = mine.sends[slot.forward ? 0 : 1][mb];
+      if (send < 0) {
+        send = SegmentTask(info.p2p_stream, SendSegment(v, slot.forward));
+        out_.graph.AddEdge(slot.forward ? mine.fwd_last[mb] : mine.bwd_last[mb], send);
+      }
       out_.graph.AddEdge(send, slot.forward ? theirs.fwd_first[mb] : theirs.bwd_first[mb]);
+    }
+  }
+}
+
+void Compiler::AlignTpCompanions() {
+  // Each tp_comm task starts when its compute task does: it gets the compute task's
+  // predecessors, the explicit ones and the task before it on the compute stream.
+  if (tp_companions_.empty()) return;
+  auto& g = out_.graph;
+  std::vector<TaskId> companion(static_cast<std::size_t>(g.num_tasks()), -1);
+  for (const auto& [task, tp] : tp_companions_) companion[static_cast<std::size_t>(task)] = tp;
+  std::vector<TaskId> last_on_stream(static_cast<std::size_t>(g.num_streams()), -1);
+  for (TaskId t = 0; t < g.num_tasks(); ++t) {
+    TaskId& last = last_on_stream[static_cast<std::size_t>(g.stream(t))];
+    if (companion[static_cast<std::size_t>(t)] >= 0 && last >= 0) {
+      g.AddEdge(last, companion[static_cast<std::size_t>(t)]);
+    }
+    last = t;
+  }
+  const std::vector<std::pair<TaskId, TaskId>> edges = g.pending_edges();
+  for (const auto& [before, after] : edges) {
+    if (companion[static_cast<std::size_t>(after)] >= 0) {
+      g.AddEdge(before, companion[static_cast<std::size_t>(after)]);
     }
   }
 }
@@ -414,30 +592,37 @@ CompiledStep Compiler::Run() {
   ops::BuildOptions options;
   options.micro_batch = in_.training.micro_batch;
   options.tp = plan.tp;
+  options.dtype = in_.training.dtype;
+  options.flash_attention = plan.flash_attention;
+  options.fusion = plan.fusion;
   options.sequence_parallel = plan.sequence_parallel;
   options.cp = plan.cp;
   options.cp_comm = plan.cp_comm;
   options.ep = plan.ep;
-  options.dtype = in_.training.dtype;
-  options.flash_attention = plan.flash_attention;
-  options.fusion = plan.fusion;
   layer_ = ops::BuildTransformerLayer(model, options);
   if (model.moe.enabled()) moe_layer_ = ops::BuildTransformerLayer(model, options, true);
   embedding_ = ops::BuildEmbedding(model, options);
   head_ = ops::BuildHead(model, options);
 
-  builds_.resize(static_cast<std::size_t>(plan.pp));
+  vpp_ = plan.schedule == Schedule::kInterleaved1F1B ? plan.vpp : 1;
+  stage_layers_ = StageLayers(model, plan);
+  builds_.resize(static_cast<std::size_t>(VirtualStages()));
+  for (auto& segs : send_segs_) segs.assign(static_cast<std::size_t>(VirtualStages()), -1);
   for (std::int64_t s = 0; s < plan.pp; ++s) {
     BuildStage(s);
     EmitSchedule(s);
   }
   if (plan.pp > 1) EmitPipelineSends();
   for (std::int64_t s = 0; s < plan.pp; ++s) {
-    if (plan.zero <= 1) EmitLastMicroBatchGradReduce(s);
-    EmitEmbeddingGradReduce(s);
+    for (std::int64_t c = 0; c < vpp_; ++c) {
+      const std::int64_t v = c * plan.pp + s;
+      if (plan.zero <= 1) EmitLastMicroBatchGradReduce(v);
+      EmitEmbeddingGradReduce(v);
+    }
     EmitOptimizer(s);
   }
   out_.model_flops_per_step = ops::ModelFlopsPerStep(model, in_.training.global_batch);
+  AlignTpCompanions();
   out_.graph.Build();
   return std::move(out_);
 }

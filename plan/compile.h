@@ -9,7 +9,10 @@
 //             bucketed and overlapped with the backward when plan.overlap.grad_reduce; the
 //             tied-embedding all-reduce; the ZeRO-1/2 parameter all-gather after the optimizer;
 //             the ZeRO-3 per-layer parameter all-gathers, prefetched two layers ahead;
-//   p2p     — pipeline sends of activations (forward) and activation gradients (backward);
+//   p2p     — pipeline sends of activations (forward) and activation gradients (backward), or
+//             none with plan.overlap.p2p off (the sends then block the compute stream);
+//   tp_comm — with plan.overlap.tp_comm and tp > 1: the part of each pass's TP collectives hidden
+//             under the GEMM before each, one task per compute task, starting with it;
 //   d2h, h2d — PCIe copies (offload): activations to the host after a forward and back before
 //             its backward, gradients to and parameters from the host around a CPU optimizer,
 //             parameter shards fetched per layer;
@@ -67,6 +70,7 @@ struct Segment {
   sim::SimTime compute_time;
   sim::SimTime comm_time;
   sim::SimTime optimizer_time;
+  sim::SimTime hidden_comm_time;  // overlap.tp_comm: TP communication hidden under its GEMMs
 };
 
 struct StageInfo {
@@ -78,6 +82,7 @@ struct StageInfo {
   sim::StreamId compute_stream = 0;
   sim::StreamId comm_stream = 0;
   sim::StreamId p2p_stream = 0;
+  sim::StreamId tp_comm_stream = -1;  // -1: no overlap.tp_comm (or tp = 1)
   sim::PoolId pool = 0;
   sim::PoolId host_pool = 0;
   sim::StreamId d2h_stream = -1;  // -1: the plan does not offload

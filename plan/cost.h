@@ -36,6 +36,9 @@ struct CostedOp {
   double bytes = 0;  // per rank (HBM bytes, or comm bytes for collectives)
   bool model_flops = false;
   bool recompute = false;  // re-executed forward work (full recompute)
+  // plan.overlap.tp_comm: the part of this TP collective hidden under the GEMM before it (on the
+  // tp_comm stream); `duration` is then only the exposed rest.
+  sim::SimTime hidden;
 };
 
 // The spans of the communication groups of one rank.

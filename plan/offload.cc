@@ -16,7 +16,7 @@
 namespace foresight::plan::internal {
 
 TaskId Compiler::EmitActivationOffload(std::int64_t s, TaskId fwd_last) {
-  const StageInfo& info = Info(s);
+  const StageInfo& info = VInfo(s);
   const double bytes = Build(s).saved;
   auto& g = out_.graph;
   const TaskId copy = AddOpTask(info.d2h_stream, "activation_offload", WorkClass::kComm, bytes,
@@ -29,7 +29,7 @@ TaskId Compiler::EmitActivationOffload(std::int64_t s, TaskId fwd_last) {
 }
 
 TaskId Compiler::EmitActivationFetch(std::int64_t s, TaskId offload, TaskId gate) {
-  const StageInfo& info = Info(s);
+  const StageInfo& info = VInfo(s);
   const double bytes = Build(s).saved;
   auto& g = out_.graph;
   const TaskId fetch = AddOpTask(info.h2d_stream, "activation_fetch", WorkClass::kComm, bytes,

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "plan/parallel.h"
+#include "plan/schedule.h"
 
 namespace foresight::plan {
 namespace {
@@ -43,6 +44,10 @@ std::string_view ScheduleName(Schedule s) {
       return "gpipe";
     case Schedule::k1F1B:
       return "1f1b";
+    case Schedule::kInterleaved1F1B:
+      return "interleaved-1f1b";
+    case Schedule::kZbH1:
+      return "zb-h1";
   }
   return "1f1b";
 }
@@ -59,10 +64,34 @@ std::string_view RecomputeName(Recompute r) {
   return "none";
 }
 
-std::int64_t RecomputedLayersPerStage(const ops::ModelConfig& model, const Plan& plan) {
+std::int64_t RecomputedLayersPerStage(const ops::ModelConfig& model, const Plan& plan,
+                                      std::int64_t stage_layers) {
   if (plan.recompute != Recompute::kFull) return 0;
-  const std::int64_t per_stage = model.layers / plan.pp;
+  const std::int64_t per_stage = stage_layers >= 0 ? stage_layers : model.layers / plan.pp;
   return plan.recompute_layers < 0 ? per_stage : std::min(plan.recompute_layers, per_stage);
+}
+
+std::vector<std::int64_t> StageLayers(const ops::ModelConfig& model, const Plan& plan) {
+  if (!plan.layers_per_stage.empty()) return plan.layers_per_stage;
+  std::vector<std::int64_t> out(static_cast<std::size_t>(plan.pp), model.layers / plan.pp);
+  if (plan.first_stage_layers == 0 && plan.last_stage_layers == 0) return out;
+  std::int64_t rest = model.layers, rest_stages = plan.pp;
+  if (plan.first_stage_layers > 0) {
+    out.front() = plan.first_stage_layers;
+    rest -= plan.first_stage_layers;
+    --rest_stages;
+  }
+  if (plan.last_stage_layers > 0) {
+    out.back() = plan.last_stage_layers;
+    rest -= plan.last_stage_layers;
+    --rest_stages;
+  }
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const bool set = (i == 0 && plan.first_stage_layers > 0) ||
+                     (i + 1 == out.size() && plan.last_stage_layers > 0);
+    if (!set && rest_stages > 0) out[i] = rest / rest_stages;
+  }
+  return out;
 }
 
 std::int64_t MicroBatches(const TrainingConfig& training, const Plan& plan) {
@@ -127,7 +156,8 @@ std::vector<PlanError> ValidateAndResolve(const ops::ModelConfig& model,
              ", offload.optimizer=" + (plan.offload.optimizer ? "cpu" : "none"));
   }
   if (!dims_ok || !cluster_ok || !train_ok || !plan_ok) return errors;
-  if (plan.recompute_layers != -1 &&
+  if (plan.recompute_layers != -1 && plan.layers_per_stage.empty() &&
+      plan.first_stage_layers == 0 && plan.last_stage_layers == 0 &&
       (plan.recompute_layers < 1 || plan.recompute_layers > model.layers / plan.pp) &&
       model.layers % plan.pp == 0) {
     fail("plan.recompute_layers", "recompute_layers=" + std::to_string(plan.recompute_layers) +
@@ -147,15 +177,15 @@ std::vector<PlanError> ValidateAndResolve(const ops::ModelConfig& model,
              " and ffn_hidden=" + std::to_string(model.ffn_hidden) + "; valid tp: " +
              Join(CommonDivisors(model.kv_heads, model.ffn_hidden, model.kv_heads)));
   }
-  if (model.layers % plan.pp != 0) {
+  const bool uneven =
+      !plan.layers_per_stage.empty() || plan.first_stage_layers > 0 || plan.last_stage_layers > 0;
+  if (!uneven && model.layers % plan.pp != 0) {
     fail("plan.pp", "pp=" + std::to_string(plan.pp) +
                         " does not divide layers=" + std::to_string(model.layers) +
-                        "; valid pp: " + Join(Divisors(model.layers)));
+                        "; valid pp: " + Join(Divisors(model.layers)) +
+                        " (or set plan.layers_per_stage / first_stage_layers / last_stage_layers)");
   }
-  if (plan.vpp != 1) {
-    fail("plan.vpp", "vpp=" + std::to_string(plan.vpp) +
-                         ": interleaved pipeline stages are not supported yet; valid vpp: 1");
-  }
+  for (PlanError& e : internal::ValidatePipeline(model, plan)) errors.push_back(std::move(e));
 
   ValidateParallelism(model, training, plan, errors);
   const std::int64_t world = cluster.world_size();
@@ -185,6 +215,17 @@ std::vector<PlanError> ValidateAndResolve(const ops::ModelConfig& model,
   }
   ValidateExpertParallelism(model, plan, errors);
   const std::int64_t per_step = training.micro_batch * plan.dp;
+  if (plan.schedule == Schedule::kInterleaved1F1B && training.global_batch % per_step == 0 &&
+      MicroBatches(training, plan) % plan.pp != 0) {
+    const std::int64_t m = MicroBatches(training, plan);
+    fail("training.global_batch",
+         "schedule interleaved-1f1b needs the micro-batches per step, global_batch / "
+         "(micro_batch*dp) = " +
+             std::to_string(m) + ", to be a multiple of pp=" + std::to_string(plan.pp) +
+             " (as Megatron-LM); nearest valid global_batch: " +
+             std::to_string((m / plan.pp + 1) * plan.pp * per_step) +
+             (m > plan.pp ? " or " + std::to_string(m / plan.pp * plan.pp * per_step) : ""));
+  }
   if (training.global_batch % per_step != 0) {
     fail("training.global_batch",
          "global_batch=" + std::to_string(training.global_batch) +

@@ -15,13 +15,23 @@
 
 namespace foresight::plan {
 
-enum class Schedule : std::uint8_t { kGpipe, k1F1B };
+// Pipeline schedules (plan/schedule.h): gpipe, 1f1b, interleaved-1f1b (with vpp), zb-h1.
+enum class Schedule : std::uint8_t { kGpipe, k1F1B, kInterleaved1F1B, kZbH1 };
 // none: keep every activation; selective: replay the attention core in the backward
 // (Korthikanti et al. 2022); full: keep only each layer's input and replay its forward.
 enum class Recompute : std::uint8_t { kNone, kSelective, kFull };
 
+// What runs off the compute stream's critical path (docs/model.md, "Overlap").
 struct Overlap {
   bool grad_reduce = true;  // DP gradient all-reduce in buckets, overlapped with backward
+  // ZeRO-1/2 parameter all-gather: per part before the first forward that needs it (Megatron's
+  // overlap_param_gather) instead of whole after the optimizer step.
+  bool param_gather = false;
+  // TP collectives overlapped with the GEMM that produces their input (Megatron/TE
+  // tp-comm-overlap): only max(0, collective - GEMM) stays on the compute stream.
+  bool tp_comm = false;
+  // Pipeline sends on the p2p stream (true) or blocking the sender's compute stream (false).
+  bool p2p = true;
 };
 
 // Where model states and activations live (ZeRO-Offload / ZeRO-Infinity, see docs/memory.md).
@@ -34,9 +44,15 @@ struct Offload {
 struct Plan {
   std::int64_t tp = 1;
   std::int64_t pp = 1;
-  std::int64_t dp = 0;  // 0 = derive as world / (tp * pp)
-  std::int64_t vpp = 1;
+  std::int64_t dp = 0;   // 0 = derive as world / (tp * pp)
+  std::int64_t vpp = 1;  // model chunks per pipeline rank (interleaved-1f1b)
   Schedule schedule = Schedule::k1F1B;
+  // Uneven stages: explicit layers of each stage (pp entries summing to model.layers), or the
+  // first/last stage's layers with the rest spread evenly (Megatron's
+  // decoder_first/last_pipeline_num_layers); 0 / empty = even.
+  std::vector<std::int64_t> layers_per_stage;
+  std::int64_t first_stage_layers = 0;
+  std::int64_t last_stage_layers = 0;
   Recompute recompute = Recompute::kNone;
   // Full recompute of only this many layers per stage (the first ones, Megatron's "block"
   // method); -1 = every layer. Only with recompute = full.
@@ -89,8 +105,14 @@ std::vector<PlanError> ValidateAndResolve(const ops::ModelConfig& model,
                                           const ClusterConfig& cluster,
                                           const TrainingConfig& training, Plan& plan);
 
-// Layers of a stage that are fully recomputed (0 unless recompute = full).
-std::int64_t RecomputedLayersPerStage(const ops::ModelConfig& model, const Plan& plan);
+// Layers of a stage that are fully recomputed (0 unless recompute = full); `stage_layers` = the
+// stage's layers (-1: layers / pp).
+std::int64_t RecomputedLayersPerStage(const ops::ModelConfig& model, const Plan& plan,
+                                      std::int64_t stage_layers = -1);
+
+// Layers of each of the pp stages (layers_per_stage, first/last_stage_layers, or even). Valid
+// after ValidateAndResolve.
+std::vector<std::int64_t> StageLayers(const ops::ModelConfig& model, const Plan& plan);
 
 // Micro-batches per step per pipeline: global_batch / (micro_batch * dp).
 std::int64_t MicroBatches(const TrainingConfig& training, const Plan& plan);

@@ -7,9 +7,15 @@
 namespace foresight::plan {
 
 std::vector<PipelineSlot> PipelineOrder(Schedule schedule, std::int64_t stages, std::int64_t stage,
-                                        std::int64_t micro_batches) {
-  FS_CHECK(stages >= 1 && stage >= 0 && stage < stages && micro_batches >= 1,
+                                        std::int64_t micro_batches, std::int64_t vpp) {
+  FS_CHECK(stages >= 1 && stage >= 0 && stage < stages && micro_batches >= 1 && vpp >= 1,
            "invalid pipeline shape");
+  FS_CHECK(vpp == 1 || schedule == Schedule::kInterleaved1F1B,
+           "vpp > 1 needs the interleaved-1f1b schedule");
+  if (schedule == Schedule::kInterleaved1F1B) {
+    return internal::InterleavedOrder(stages, stage, micro_batches, vpp);
+  }
+  if (schedule == Schedule::kZbH1) return internal::ZeroBubbleH1Order(stages, stage, micro_batches);
   std::vector<PipelineSlot> order;
   order.reserve(static_cast<std::size_t>(2 * micro_batches));
   if (schedule == Schedule::kGpipe) {
@@ -30,10 +36,16 @@ std::vector<PipelineSlot> PipelineOrder(Schedule schedule, std::int64_t stages, 
 }
 
 std::int64_t MaxInFlight(const std::vector<PipelineSlot>& order) {
+  const bool split =
+      std::any_of(order.begin(), order.end(), [](const PipelineSlot& slot) { return slot.weight; });
   std::int64_t live = 0;
   std::int64_t peak = 0;
   for (const PipelineSlot& slot : order) {
-    live += slot.forward ? 1 : -1;
+    if (slot.forward) {
+      ++live;
+    } else if (slot.weight || !split) {
+      --live;
+    }
     peak = std::max(peak, live);
   }
   return peak;

@@ -71,15 +71,35 @@ void MicroBatchAxis(const Context& c, const PlanPoint& p, std::vector<PlanPoint>
 
 void ScheduleAxis(const Context& c, const PlanPoint& p, std::vector<PlanPoint>* out) {
   for (Schedule s : c.space.schedules) {
-    // One stage: gpipe and 1f1b run the same order of work.
+    // One stage: gpipe, 1f1b and zb-h1 run the same work back to back; interleaving needs two.
     if (p.plan.pp == 1 && s != Schedule::k1F1B &&
-        std::find(c.space.schedules.begin(), c.space.schedules.end(), Schedule::k1F1B) !=
-            c.space.schedules.end()) {
+        (s == Schedule::kInterleaved1F1B ||
+         std::find(c.space.schedules.begin(), c.space.schedules.end(), Schedule::k1F1B) !=
+             c.space.schedules.end())) {
       continue;
     }
-    PlanPoint v = p;
-    v.plan.schedule = s;
-    out->push_back(std::move(v));
+    if (s != Schedule::kInterleaved1F1B) {
+      PlanPoint v = p;
+      v.plan.schedule = s;
+      v.plan.vpp = 1;
+      out->push_back(std::move(v));
+      continue;
+    }
+    // interleaved-1f1b: every vpp >= 2 dividing the layers of a stage, when the micro-batches
+    // are a multiple of pp (Megatron's condition).
+    const std::int64_t per_stage = c.model.layers / p.plan.pp;
+    const std::int64_t per_step = p.training.micro_batch * p.plan.dp;
+    if (p.training.global_batch % per_step != 0 ||
+        (p.training.global_batch / per_step) % p.plan.pp != 0) {
+      continue;
+    }
+    for (std::int64_t vpp : Divisors(per_stage)) {
+      if (vpp < 2 || !Allowed(c.space.vpp, vpp)) continue;
+      PlanPoint v = p;
+      v.plan.schedule = s;
+      v.plan.vpp = vpp;
+      out->push_back(std::move(v));
+    }
   }
 }
 
@@ -134,7 +154,9 @@ double MemoryLowerBoundBytes(const StepInput& in) {
   const double replicated = ReplicatedLayerParams(m);
   const double layer_params = (static_cast<double>(counts.per_layer) - replicated) / t + replicated;
   const double word_embedding = static_cast<double>(m.vocab) * static_cast<double>(m.hidden);
-  const std::int64_t layers_per_stage = m.layers / pp;
+  const std::vector<std::int64_t> stage_layers = StageLayers(m, plan);
+  // Chunks per rank (interleaved-1f1b): in-flight counts chunk-micro-batches of 1/vpp stage.
+  const std::int64_t vpp = plan.schedule == Schedule::kInterleaved1F1B ? plan.vpp : 1;
 
   ops::BuildOptions options;
   options.micro_batch = in.training.micro_batch;
@@ -145,14 +167,15 @@ double MemoryLowerBoundBytes(const StepInput& in) {
   const ops::LayerOps layer = ops::BuildTransformerLayer(m, options);
   const double layer_input_bytes =
       static_cast<double>(in.training.micro_batch * m.seq_len * m.hidden * dtype_bytes);
-  // Layers kept whole and layers fully recomputed (compile.cc's rule, plan/memory.h).
-  const auto recomputed = static_cast<double>(RecomputedLayersPerStage(m, plan));
-  const double kept_layers = static_cast<double>(layers_per_stage) - recomputed;
+  // Layers kept whole and layers fully recomputed per chunk (compile.cc's rule, plan/memory.h).
   const Recompute kept_mode =
       plan.recompute == Recompute::kSelective ? Recompute::kSelective : Recompute::kNone;
-  const double layers_saved =
-      recomputed * LayerKeptBytes(layer, Recompute::kFull, layer_input_bytes) +
-      kept_layers * LayerKeptBytes(layer, kept_mode, layer_input_bytes);
+  auto chunk_saved = [&](std::int64_t chunk_layers) {
+    const auto recomputed = static_cast<double>(RecomputedLayersPerStage(m, plan, chunk_layers));
+    const double kept_layers = static_cast<double>(chunk_layers) - recomputed;
+    return recomputed * LayerKeptBytes(layer, Recompute::kFull, layer_input_bytes) +
+           kept_layers * LayerKeptBytes(layer, kept_mode, layer_input_bytes);
+  };
   const double embedding_saved = ops::BuildEmbedding(m, options).saved_activation_bytes;
   const double head_saved = ops::BuildHead(m, options).saved_activation_bytes;
   const std::int64_t micro_batches = MicroBatches(in.training, plan);
@@ -162,6 +185,7 @@ double MemoryLowerBoundBytes(const StepInput& in) {
   for (std::int64_t s = 0; s < pp; ++s) {
     const bool first = s == 0;
     const bool last = s == pp - 1;
+    const std::int64_t layers_per_stage = stage_layers[static_cast<std::size_t>(s)];
     double params = static_cast<double>(layers_per_stage) * layer_params;
     if (first) {
       params += word_embedding / t;
@@ -179,11 +203,12 @@ double MemoryLowerBoundBytes(const StepInput& in) {
     double activations = 0;
     // Offloaded activations leave the device after the forward: count none of them.
     if (!plan.offload.activations) {
-      double saved = layers_saved;
-      if (first) saved += embedding_saved;
-      if (last) saved += head_saved;
+      // With chunks, the embedding and head sit in one chunk each: leave them out (bound).
+      double saved = chunk_saved(layers_per_stage / vpp);
+      if (first && vpp == 1) saved += embedding_saved;
+      if (last && vpp == 1) saved += head_saved;
       const std::int64_t in_flight =
-          MaxInFlight(PipelineOrder(plan.schedule, pp, s, micro_batches));
+          MaxInFlight(PipelineOrder(plan.schedule, pp, s, micro_batches, vpp));
       activations = static_cast<double>(in_flight) * whole(saved);
     }
     const double stage = states + activations +

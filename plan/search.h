@@ -41,6 +41,8 @@ struct SearchSpace {
   std::vector<std::int64_t> micro_batch;  // empty: divisors of global_batch/dp up to the max
   std::int64_t max_micro_batch = 16;
   std::vector<Schedule> schedules = {Schedule::kGpipe, Schedule::k1F1B};
+  // interleaved-1f1b chunks; empty: every vpp >= 2 dividing the layers of a stage.
+  std::vector<std::int64_t> vpp;
   std::vector<Recompute> recomputes = {Recompute::kNone, Recompute::kFull};
 };
 
@@ -58,8 +60,8 @@ struct Enumeration {
 };
 
 // Enumerates the plans for `model` on `cluster` (gpus_per_node resolved). Every other plan
-// field (flash_attention, fusion, overlap, buckets, vpp) and training.global_batch/dtype come
-// from `base_plan` and `base_training`. O(points * validation).
+// field (flash_attention, fusion, overlap, buckets; vpp unless the schedule axis sets it) and
+// training.global_batch/dtype come from `base_plan` and `base_training`. O(points * validation).
 Enumeration EnumeratePlans(const ops::ModelConfig& model, const ClusterConfig& cluster,
                            const TrainingConfig& base_training, const Plan& base_plan,
                            const SearchSpace& space);

@@ -65,6 +65,29 @@ TEST(EnumeratePlansTest, RestrictedSpaceByHand) {
   EXPECT_EQ(e.points[3].training.micro_batch, 2);
 }
 
+TEST(EnumeratePlansTest, InterleavedAndZeroBubbleAxes) {
+  // tp fixed to 1, no recompute, micro_batch 1, schedules {interleaved-1f1b, zb-h1} on 1 node x
+  // 4 GPUs, global_batch 8. pp in {1, 2, 4}:
+  //   pp 1 (dp 4): interleaving needs two stages; zb-h1 on one stage is kept (no 1f1b in the
+  //     space) -> 1 plan.
+  //   pp 2 (dp 2, m = 4, a multiple of 2): 2 layers per stage -> vpp 2; zb-h1 -> 2 plans.
+  //   pp 4 (dp 1, m = 8, a multiple of 4): 1 layer per stage, no vpp >= 2; zb-h1 -> 1 plan.
+  SearchSpace space;
+  space.tp = {1};
+  space.micro_batch = {1};
+  space.schedules = {Schedule::kInterleaved1F1B, Schedule::kZbH1};
+  space.recomputes = {Recompute::kNone};
+  const Enumeration e = EnumeratePlans(SmallModel(), ClusterConfig{"x", 1, 4},
+                                       TrainingConfig{8, 1, Dtype::kBf16}, Plan{}, space);
+  ASSERT_EQ(e.points.size(), 4u);
+  EXPECT_EQ(e.rejected, 0);
+  EXPECT_EQ(e.points[1].plan.pp, 2);
+  EXPECT_EQ(e.points[1].plan.schedule, Schedule::kInterleaved1F1B);
+  EXPECT_EQ(e.points[1].plan.vpp, 2);
+  EXPECT_EQ(e.points[2].plan.schedule, Schedule::kZbH1);
+  EXPECT_EQ(e.points[2].plan.vpp, 1);
+}
+
 TEST(EnumeratePlansTest, GlobalBatchNotDivisibleByAnyDpGivesNothing) {
   // world 4 with tp = pp = 1 forces dp 4; global_batch 6 is not divisible by 4.
   SearchSpace space;
@@ -120,6 +143,8 @@ TEST(MemoryLowerBoundTest, NeverPrunesAPlanThatFits) {
   const ClusterConfig cluster{"dgx-a100-80gb", 1, 8};
   SearchSpace space;
   space.max_micro_batch = 4;
+  space.schedules = {Schedule::kGpipe, Schedule::k1F1B, Schedule::kInterleaved1F1B,
+                     Schedule::kZbH1};
   const Enumeration e =
       EnumeratePlans(model, cluster, TrainingConfig{16, 1, Dtype::kBf16}, Plan{}, space);
   ASSERT_GT(e.points.size(), 20u);
@@ -130,7 +155,8 @@ TEST(MemoryLowerBoundTest, NeverPrunesAPlanThatFits) {
     ASSERT_TRUE(r.ok());
     const double bound = MemoryLowerBoundBytes(in);
     EXPECT_LE(bound, r->peak_bytes)
-        << "tp " << p.plan.tp << " pp " << p.plan.pp << " mb " << p.training.micro_batch;
+        << "tp " << p.plan.tp << " pp " << p.plan.pp << " mb " << p.training.micro_batch << " "
+        << ScheduleName(p.plan.schedule) << " vpp " << p.plan.vpp;
     if (CannotFit(in)) {
       ++pruned;
       EXPECT_FALSE(r->fits);

@@ -3,7 +3,9 @@
 //
 // zero 0: the last micro-batch's gradients are all-reduced in buckets (Megatron DDP).
 // zero 1: the same buckets are reduce-scattered instead (Megatron's distributed optimizer); the
-//         optimizer updates the rank's 1/dp shard and the updated parameters are all-gathered.
+//         optimizer updates the rank's 1/dp shard and the updated parameters are all-gathered:
+//         whole after the optimizer, or with plan.overlap.param_gather per part from the step
+//         start, each part's first forward waiting for its gather (EmitParamGather).
 // zero 2: gradients are sharded, so each micro-batch's gradients are reduce-scattered as its
 //         backward produces them (DeepSpeed stage 2 with gradient accumulation); the unreduced
 //         bucket lives from its first part's start to its reduce-scatter's end.
@@ -19,7 +21,7 @@ namespace foresight::plan::internal {
 void Compiler::EmitPassComm(std::int64_t s, const std::vector<TaskId>& tasks, bool backward) {
   const Plan& plan = in_.plan;
   StageBuild& b = Build(s);
-  const StageInfo& info = Info(s);
+  const StageInfo& info = VInfo(s);
   auto& g = out_.graph;
   const std::vector<double>& params = backward ? b.bwd_part_params : b.fwd_part_params;
   FS_CHECK(tasks.size() == params.size(), "pass tasks and parameter groups disagree");
@@ -107,7 +109,7 @@ void Compiler::EmitLastMicroBatchGradReduce(std::int64_t s) {
   const Plan& plan = in_.plan;
   if (plan.dp <= 1) return;
   StageBuild& b = Build(s);
-  const StageInfo& info = Info(s);
+  const StageInfo& info = VInfo(s);
   double bucket_params = 0;
   for (std::size_t p = 0; p < b.bwd_part_params.size(); ++p) {
     bucket_params += b.bwd_part_params[p];
@@ -137,7 +139,7 @@ void Compiler::EmitEmbeddingGradReduce(std::int64_t s) {
   // (Megatron-LM).
   const ops::ModelConfig& model = in_.model;
   const Plan& plan = in_.plan;
-  if (plan.pp <= 1 || !model.tied_embeddings || (s != 0 && s != plan.pp - 1)) return;
+  if (plan.pp <= 1 || !model.tied_embeddings || (s != 0 && s != VirtualStages() - 1)) return;
   StageBuild& b = Build(s);
   const double bytes = static_cast<double>(model.vocab * model.hidden) /
                        static_cast<double>(plan.tp) * dtype_bytes_ /
@@ -146,31 +148,54 @@ void Compiler::EmitEmbeddingGradReduce(std::int64_t s) {
   const hw::GroupSpan span =
       hw::SpanOf(2, stride, static_cast<std::int32_t>(in_.cluster.gpus_per_node));
   const TaskId t =
-      AddOpTask(Info(s).comm_stream, "embedding_grad_allreduce", WorkClass::kComm, bytes,
+      AddOpTask(VInfo(s).comm_stream, "embedding_grad_allreduce", WorkClass::kComm, bytes,
                 hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllReduce, bytes, span),
                 ops::Pass::kBackward);
   out_.graph.AddEdge(b.bwd_parts_last_mb.back(), t);
   b.optimizer_waits.push_back(t);
 }
 
+void Compiler::EmitParamGather(std::int64_t v, const std::vector<TaskId>& tasks) {
+  // One all-gather per part (embedding, layer, head) in forward order; the comm stream runs
+  // them back to back from the step start, so only the first part's gather (and any gather
+  // slower than the forward it runs under) is exposed (Megatron's overlap_param_gather).
+  if (in_.plan.dp <= 1) return;
+  StageBuild& b = Build(v);
+  const StageInfo& info = VInfo(v);
+  FS_CHECK(tasks.size() == b.fwd_part_params.size(), "forward tasks and parameter groups disagree");
+  for (std::size_t p = 0; p < tasks.size(); ++p) {
+    const double bytes = b.fwd_part_params[p] * dtype_bytes_;
+    if (bytes <= 0) continue;
+    const TaskId t = AddOpTask(
+        info.comm_stream, "dp_param_allgather", WorkClass::kComm, bytes,
+        hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather, bytes, spans_.dp),
+        ops::Pass::kForward);
+    out_.graph.AddEdge(t, tasks[p]);
+  }
+}
+
 void Compiler::EmitOptimizer(std::int64_t s) {
   const Plan& plan = in_.plan;
-  StageBuild& b = Build(s);
+  std::vector<TaskId> waits;
+  for (std::int64_t c = 0; c < vpp_; ++c) {
+    const StageBuild& chunk = Build(c * plan.pp + s);
+    waits.insert(waits.end(), chunk.optimizer_waits.begin(), chunk.optimizer_waits.end());
+  }
   const StageInfo& info = Info(s);
   // With zero >= 1 a rank updates its 1/dp shard of the stage's parameters.
   const double params =
       plan.zero >= 1 ? info.params_per_rank / static_cast<double>(plan.dp) : info.params_per_rank;
   TaskId done = -1;
   if (plan.offload.optimizer) {
-    done = EmitHostOptimizer(s, params, b.optimizer_waits);
+    done = EmitHostOptimizer(s, params, waits);
   } else {
     const ops::Op adam = ops::BuildAdamStep(params, in_.training.dtype);
     const std::int32_t seg =
         SingleOpSegment(CostOp(adam, in_.hardware, in_.training.dtype, spans_));
     done = out_.graph.AddTask(info.compute_stream, SegmentDuration(seg), seg);
-    for (TaskId t : b.optimizer_waits) out_.graph.AddEdge(t, done);
+    for (TaskId t : waits) out_.graph.AddEdge(t, done);
   }
-  if ((plan.zero == 1 || plan.zero == 2) && plan.dp > 1) {
+  if ((plan.zero == 1 || plan.zero == 2) && plan.dp > 1 && !plan.overlap.param_gather) {
     // Every rank needs all updated parameters for the next forward.
     const double bytes = info.params_per_rank * dtype_bytes_;
     const TaskId t = AddOpTask(

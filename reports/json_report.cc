@@ -55,7 +55,11 @@ Json PlanJson(const scenarios::Scenario& s, const plan::StepResult& r) {
       {"micro_batches", r.micro_batches},
       {"global_batch", s.training.global_batch},
       {"dtype", std::string(DtypeName(s.training.dtype))},
-      {"layers_per_stage", s.model.layers / p.pp},
+      // A number for even stages, the list of each stage's layers for uneven ones.
+      {"layers_per_stage",
+       p.layers_per_stage.empty() && p.first_stage_layers == 0 && p.last_stage_layers == 0
+           ? Json(s.model.layers / p.pp)
+           : Json(plan::StageLayers(s.model, p))},
       {"recompute_layers", p.recompute == plan::Recompute::kFull
                                ? Json(plan::RecomputedLayersPerStage(s.model, p))
                                : Json(0)},

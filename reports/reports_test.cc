@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "plan/simulate.h"
 #include "scenarios/scenario.h"
@@ -37,8 +39,8 @@ struct Fixture {
   plan::StepResult result;
 };
 
-Fixture Simulate() {
-  auto s = scenarios::LoadScenarioText(kScenario, "small.yaml");
+Fixture Simulate(const std::string& extra = "") {
+  auto s = scenarios::LoadScenarioText(kScenario + extra, "small.yaml");
   EXPECT_TRUE(s.ok()) << s.error().ToString();
   plan::StepInput in{s->model, s->hardware, s->cluster, s->training, s->plan};
   auto r = plan::SimulateStep(in);
@@ -155,6 +157,51 @@ TEST(ChromeTraceTest, OneSpanPerOpOrPerTaskAndValidJson) {
     // The last span ends at the step time (microseconds).
     EXPECT_NEAR(last_end_us, f.result.step_time_s * 1e6, 1e-3);
   }
+}
+
+TEST(ChromeTraceTest, ScheduleAndOverlapSpansLandOnTheirStreams) {
+  // zb-h1 puts weight-gradient passes on the compute stream; overlap.p2p: false puts the
+  // pipeline sends there too; overlap.param_gather puts the ZeRO-1 parameter all-gathers on the
+  // comm stream (before the first forward, not after the optimizer); overlap.tp_comm puts the
+  // hidden part of the TP all-reduces on the tp_comm stream.
+  Fixture f = Simulate(
+      "  schedule: zb-h1\n  zero: 1\n  overlap: {param_gather: true, p2p: false, tp_comm: true}\n");
+  std::ostringstream out;
+  WriteChromeTrace(f.scenario, f.result, TraceOptions{false}, out);
+  const auto j = nlohmann::json::parse(out.str());
+  std::map<std::pair<int, int>, std::string> threads;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] == "M" && e["name"] == "thread_name") {
+      threads[{e["pid"].get<int>(), e["tid"].get<int>()}] = e["args"]["name"].get<std::string>();
+    }
+  }
+  std::map<std::string, std::map<std::string, int>> where;  // span name -> thread -> count
+  double first_gather_us = 1e300, last_gather_end_us = 0, optimizer_start_us = 1e300;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    const std::string name = e["name"].get<std::string>();
+    ++where[name][threads[{e["pid"].get<int>(), e["tid"].get<int>()}]];
+    const double ts = e["ts"].get<double>(), end = ts + e["dur"].get<double>();
+    if (name == "dp_param_allgather") {
+      first_gather_us = std::min(first_gather_us, ts);
+      last_gather_end_us = std::max(last_gather_end_us, end);
+    }
+    if (name == "adam") optimizer_start_us = std::min(optimizer_start_us, ts);
+  }
+  // 4 layers over 2 stages, 16 / (2 * 2) = 4 micro-batches per pipeline.
+  EXPECT_GE(where["weight_grad"]["compute"], 2 * 4);
+  EXPECT_EQ(where["weight_grad"].size(), 1u);
+  EXPECT_EQ(where["pp_send_activations"]["compute"], 4);  // stage 0 -> 1, per micro-batch
+  EXPECT_EQ(where["pp_send_grads"]["compute"], 4);        // stage 1 -> 0
+  EXPECT_EQ(where["pp_send_activations"].size(), 1u);
+  // Parameter gathers: embedding + 2 layers on stage 0, 2 layers + head on stage 1.
+  EXPECT_EQ(where["dp_param_allgather"]["comm"], 6);
+  EXPECT_EQ(where["dp_param_allgather"].size(), 1u);
+  EXPECT_EQ(first_gather_us, 0.0);  // issued at the step start
+  // Every forward and backward (B) task of both stages has layer all-reduces after a GEMM.
+  EXPECT_GE(where["tp_allreduce_overlapped"]["tp_comm"], 2 * 2 * 4);
+  EXPECT_EQ(where["tp_allreduce_overlapped"].size(), 1u);
+  EXPECT_LT(last_gather_end_us, optimizer_start_us);
 }
 
 TEST(SummaryTest, ShowsTheHeadlineNumbers) {

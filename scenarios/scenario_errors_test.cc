@@ -52,7 +52,8 @@ TEST(ScenarioErrorsTest, UnknownKeySuggestsTheClosest) {
   EXPECT_EQ(LoadError(std::string(kBase) + "  tpp: 2\n"),
             "s.yaml:9:3: unknown key 'tpp' in plan; valid keys: tp, pp, dp, vpp, schedule, "
             "recompute, flash_attention, fusion, overlap, grad_bucket_bytes, recompute_layers, "
-            "zero, offload, sequence_parallel, cp, cp_comm, ep; did you mean 'tp'?");
+            "zero, offload, layers_per_stage, first_stage_layers, last_stage_layers, "
+            "sequence_parallel, cp, cp_comm, ep; did you mean 'tp'?");
   // Line 1 "modle:" at column 1; 'modle' is one transposition from 'model'.
   EXPECT_EQ(LoadError("modle: {}\n"),
             "s.yaml:1:1: unknown key 'modle' at the top level; valid keys: name, model, cluster, "
@@ -113,9 +114,21 @@ training:
                          "but "));
   EXPECT_THAT(LoadError(a100), HasSubstr("has no fp8 peak"));
   EXPECT_EQ(LoadError(std::string(kBase) + "  schedule: interleaved\n"),
-            "s.yaml:9:13: plan.schedule: unknown value 'interleaved'; valid: gpipe, 1f1b");
+            "s.yaml:9:13: plan.schedule: unknown value 'interleaved'; valid: gpipe, 1f1b, "
+            "interleaved-1f1b, zb-h1");
+  EXPECT_EQ(LoadError(std::string(kBase) + "  schedule: zb-h2\n"),
+            "s.yaml:9:13: plan.schedule: unknown value 'zb-h2'; valid: gpipe, 1f1b, "
+            "interleaved-1f1b, zb-h1; did you mean 'zb-h1'?");
+  // Plan validation, located at the value: "  vpp: 2" has its value at column 8.
   EXPECT_EQ(LoadError(std::string(kBase) + "  vpp: 2\n"),
-            "s.yaml:9:8: plan.vpp: vpp > 1 (interleaved schedule) is not supported yet; valid: 1");
+            "s.yaml:9:8: plan.vpp: vpp=2 needs schedule: interleaved-1f1b (schedule is 1f1b); or "
+            "set vpp: 1");
+  // Located at the sequence ('[' at column 21); entry 1 is not a positive integer.
+  EXPECT_EQ(LoadError(std::string(kBase) + "  layers_per_stage: [16, x]\n"),
+            "s.yaml:9:21: plan.layers_per_stage: expected a list of positive integers, one per "
+            "pipeline stage; entry 1 is 'x'");
+  EXPECT_EQ(LoadError(std::string(kBase) + "  overlap: {p2p: 1}\n"),
+            "s.yaml:9:18: plan.overlap.p2p: expected true or false, found '1'");
   EXPECT_EQ(LoadError(std::string(kBase) + "  fusion: all\n"),
             "s.yaml:9:11: plan.fusion: unknown value 'all'; valid: none, default, max");
   // "  fusion: {norm: false, norm_residual: " is 39 characters.
@@ -215,7 +228,8 @@ plan:
   tp: 2
   pp: 4
 )yaml"),
-            "s.yaml:13:7: plan.pp: pp=4 does not divide layers=6; valid pp: 1, 2, 3, 6");
+            "s.yaml:13:7: plan.pp: pp=4 does not divide layers=6; valid pp: 1, 2, 3, 6 (or set "
+            "plan.layers_per_stage / first_stage_layers / last_stage_layers)");
 }
 
 TEST(ScenarioErrorsTest, WorldSizeMismatch) {

@@ -247,6 +247,24 @@ plan:
   EXPECT_DOUBLE_EQ(s.plan.grad_bucket_bytes, 25e6);
 }
 
+TEST(ScenarioTest, PipelineSchedulesStagesAndOverlapFlags) {
+  // kTiny: 4 layers, pp 2 (2 layers per stage, so vpp 2), 8 GPUs -> dp 2, m = 16 / 2 = 8.
+  const Scenario s = MustLoad(std::string(kTiny) +
+                              "  schedule: interleaved-1f1b\n  vpp: 2\n  zero: 1\n"
+                              "  overlap: {param_gather: true, p2p: false}\n");
+  EXPECT_EQ(s.plan.schedule, plan::Schedule::kInterleaved1F1B);
+  EXPECT_EQ(s.plan.vpp, 2);
+  EXPECT_TRUE(s.plan.overlap.grad_reduce);  // default kept
+  EXPECT_TRUE(s.plan.overlap.param_gather);
+  EXPECT_FALSE(s.plan.overlap.p2p);
+  const Scenario z = MustLoad(std::string(kTiny) + "  schedule: zb-h1\n");
+  EXPECT_EQ(z.plan.schedule, plan::Schedule::kZbH1);
+  const Scenario u = MustLoad(std::string(kTiny) + "  layers_per_stage: [1, 3]\n");
+  EXPECT_EQ(u.plan.layers_per_stage, (std::vector<std::int64_t>{1, 3}));
+  const Scenario f = MustLoad(std::string(kTiny) + "  last_stage_layers: 1\n");
+  EXPECT_EQ(plan::StageLayers(f.model, f.plan), (std::vector<std::int64_t>{3, 1}));
+}
+
 TEST(ScenarioTest, FusionMapStartsFromDefault) {
   const Scenario s =
       MustLoad(std::string(kTiny) + "  fusion: {bias_gelu: false, norm_residual: true}\n");

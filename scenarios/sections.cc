@@ -1,5 +1,6 @@
 #include "scenarios/internal/sections.h"
 
+#include <charconv>
 #include <initializer_list>
 #include <string>
 #include <utility>
@@ -210,15 +211,18 @@ Status ReadPlan(const MapReader& top, plan::Plan* plan) {
   Result<MapReader> r =
       top.Child("plan", {"tp", "pp", "dp", "vpp", "schedule", "recompute", "flash_attention",
                          "fusion", "overlap", "grad_bucket_bytes", "recompute_layers", "zero",
-                         "offload", "sequence_parallel", "cp", "cp_comm", "ep"});
+                         "offload", "layers_per_stage", "first_stage_layers", "last_stage_layers",
+                         "sequence_parallel", "cp", "cp_comm", "ep"});
   if (!r.ok()) return r.error();
   const MapReader& p = *r;
   plan::Plan config;
   std::string schedule(plan::ScheduleName(config.schedule));
   std::string recompute(plan::RecomputeName(config.recompute));
-  const std::vector<std::string> schedules = {
-      std::string(plan::ScheduleName(plan::Schedule::kGpipe)),
-      std::string(plan::ScheduleName(plan::Schedule::k1F1B))};
+  const std::vector<plan::Schedule> schedule_values = {
+      plan::Schedule::kGpipe, plan::Schedule::k1F1B, plan::Schedule::kInterleaved1F1B,
+      plan::Schedule::kZbH1};
+  std::vector<std::string> schedules;
+  for (plan::Schedule v : schedule_values) schedules.emplace_back(plan::ScheduleName(v));
   const std::vector<std::string> recomputes = {
       std::string(plan::RecomputeName(plan::Recompute::kNone)),
       std::string(plan::RecomputeName(plan::Recompute::kSelective)),
@@ -235,15 +239,34 @@ Status ReadPlan(const MapReader& top, plan::Plan* plan) {
           p.ReadPositiveDouble("grad_bucket_bytes", &config.grad_bucket_bytes),
           p.ReadPositiveInt("recompute_layers", &config.recompute_layers),
           p.ReadChoice("zero", {"0", "1", "2", "3"}, &zero),
+          p.ReadPositiveInt("first_stage_layers", &config.first_stage_layers),
+          p.ReadPositiveInt("last_stage_layers", &config.last_stage_layers),
       });
       !s.ok()) {
     return s;
   }
-  if (config.vpp != 1) {
-    return p.ValueError(*p.Find("vpp"),
-                        "vpp > 1 (interleaved schedule) is not supported yet; valid: 1");
+  for (std::size_t i = 0; i < schedules.size(); ++i) {
+    if (schedule == schedules[i]) config.schedule = schedule_values[i];
   }
-  config.schedule = schedule == schedules[0] ? plan::Schedule::kGpipe : plan::Schedule::k1F1B;
+  // layers_per_stage: a list of positive integers (plan validation checks length and sum).
+  if (const MapReader::Entry* e = p.Find("layers_per_stage")) {
+    const std::string expected = "expected a list of positive integers, one per pipeline stage";
+    if (!e->value.IsSequence() || e->value.size() == 0) {
+      return p.ValueError(*e, expected + ", found " + Describe(e->value));
+    }
+    for (const YAML::Node& item : e->value) {
+      std::int64_t v = 0;
+      const std::string text = item.IsScalar() ? item.Scalar() : std::string();
+      const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (!item.IsScalar() || item.Tag() == "!" || ec != std::errc() ||
+          ptr != text.data() + text.size() || v <= 0) {
+        return p.ValueError(*e, expected + "; entry " +
+                                    std::to_string(config.layers_per_stage.size()) + " is " +
+                                    Describe(item));
+      }
+      config.layers_per_stage.push_back(v);
+    }
+  }
   config.recompute = recompute == recomputes[0]   ? plan::Recompute::kNone
                      : recompute == recomputes[1] ? plan::Recompute::kSelective
                                                   : plan::Recompute::kFull;
@@ -294,9 +317,17 @@ Status ReadPlan(const MapReader& top, plan::Plan* plan) {
     }
   }
 
-  Result<MapReader> overlap = p.Child("overlap", {"grad_reduce"});
+  Result<MapReader> overlap = p.Child("overlap", {"grad_reduce", "param_gather", "tp_comm", "p2p"});
   if (!overlap.ok()) return overlap.error();
-  if (Status s = overlap->ReadBool("grad_reduce", &config.overlap.grad_reduce); !s.ok()) return s;
+  if (Status s = FirstError({
+          overlap->ReadBool("grad_reduce", &config.overlap.grad_reduce),
+          overlap->ReadBool("param_gather", &config.overlap.param_gather),
+          overlap->ReadBool("tp_comm", &config.overlap.tp_comm),
+          overlap->ReadBool("p2p", &config.overlap.p2p),
+      });
+      !s.ok()) {
+    return s;
+  }
   // offload: {optimizer, activations, params}: none | cpu (plan/plan.h Offload).
   Result<MapReader> offload = p.Child("offload", {"optimizer", "activations", "params"});
   if (!offload.ok()) return offload.error();

@@ -69,6 +69,8 @@ class TaskGraph {
   std::int32_t num_streams() const { return static_cast<std::int32_t>(streams_.size()); }
   std::int32_t num_pools() const { return static_cast<std::int32_t>(pool_names_.size()); }
   std::int64_t num_edges() const;
+  // The edges added so far, in call order (before Build(); empty after it).
+  const std::vector<std::pair<TaskId, TaskId>>& pending_edges() const { return edges_; }
   bool built() const { return built_; }
 
   StreamId stream(TaskId t) const { return stream_[t]; }

@@ -2,13 +2,14 @@
 //   compile.cc  stage op lists, segments, the pipeline schedule and pipeline sends;
 //   zero.cc     data-parallel gradient reduction (all-reduce or ZeRO reduce-scatter), ZeRO-3
 //               per-layer parameter gathers, the optimizer step and the ZeRO-1/2 parameter
-//               all-gather;
+//               all-gather (after the optimizer, or overlapped with the first forward);
 //   offload.cc  host copies: activation offload and fetch, parameter fetch, optimizer offload.
 // Not part of plan's interface.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "plan/compile.h"
@@ -25,15 +26,23 @@ struct StageShape {
   std::int64_t layers = 0;
 };
 
-// Per-stage state shared by the passes of the compiler.
+// Per-virtual-stage state shared by the passes of the compiler. A virtual stage is one model
+// chunk of one rank: v = chunk * pp + rank (v = rank without interleaving).
 struct StageBuild {
   StageShape shape;
-  ModelStates states;
+  std::int64_t rank = 0;
+  double params = 0;         // per rank, this chunk's parameters (expert ones included)
+  double expert_params = 0;  // per rank, this chunk's routed-expert parameters (MoE)
   std::vector<std::int32_t> fwd_segs, fwd_parts, bwd_segs, bwd_parts;  // segment ids
   std::vector<double> fwd_part_params, bwd_part_params;  // params (per rank) of each part
   double saved = 0;      // activation bytes one micro-batch keeps, forward end -> backward end
   double transient = 0;  // recomputed activations held while a backward runs
   std::vector<TaskId> fwd_first, fwd_last, bwd_first, bwd_last;  // per micro-batch
+  // zb-h1: the weight-gradient (W) ops of the backward, whole and cut at the parts; the backward
+  // segments above then hold the input-gradient (B) work only.
+  std::vector<std::int32_t> wgt_segs, wgt_parts;
+  std::vector<std::size_t> wgt_part_of;   // per backward part: index into wgt_parts of its W
+  std::vector<TaskId> sends[2];           // p2p: false: per micro-batch ([0] fwd, [1] bwd)
   std::vector<TaskId> bwd_parts_last_mb;  // last micro-batch's backward, one task per part
   std::vector<TaskId> optimizer_waits;    // tasks the optimizer step waits for
   // Segments of the per-part communication, the same for every micro-batch, built once
@@ -73,8 +82,14 @@ class Compiler {
     return out_.graph.AddTask(stream, SegmentDuration(seg), seg);
   }
   void BuildStage(std::int64_t s);
+  // The op lists, segments, parameters (per rank) and activation bytes of virtual stage v.
+  void BuildChunk(std::int64_t v);
   void EmitSchedule(std::int64_t s);
+  // The segment of a pipeline send from virtual stage v (forward: to v + 1, else to v - 1).
+  std::int32_t SendSegment(std::int64_t v, bool forward);
   void EmitPipelineSends();
+  // overlap.tp_comm: gives each tp_comm task the predecessors of its compute task.
+  void AlignTpCompanions();
 
   // --- zero.cc ---
   // The communication of one pass of one micro-batch whose compute tasks are `tasks` (one per
@@ -84,6 +99,10 @@ class Compiler {
   // zero 0/1: the last micro-batch's gradient all-reduce (reduce-scatter) buckets.
   void EmitLastMicroBatchGradReduce(std::int64_t s);
   void EmitEmbeddingGradReduce(std::int64_t s);
+  // overlap.param_gather: the ZeRO-1/2 all-gather of the parameters of each forward part of
+  // virtual stage v, issued at the step start on the comm stream, gating the part's first
+  // forward task (`tasks`, one per part).
+  void EmitParamGather(std::int64_t v, const std::vector<TaskId>& tasks);
   void EmitOptimizer(std::int64_t s);
 
   // --- offload.cc ---
@@ -98,7 +117,10 @@ class Compiler {
   TaskId EmitHostOptimizer(std::int64_t s, double params, const std::vector<TaskId>& waits);
 
   StageInfo& Info(std::int64_t s) { return out_.stages[static_cast<std::size_t>(s)]; }
-  StageBuild& Build(std::int64_t s) { return builds_[static_cast<std::size_t>(s)]; }
+  // The rank of virtual stage v.
+  StageInfo& VInfo(std::int64_t v) { return Info(v % in_.plan.pp); }
+  StageBuild& Build(std::int64_t v) { return builds_[static_cast<std::size_t>(v)]; }
+  std::int64_t VirtualStages() const { return in_.plan.pp * vpp_; }
 
   const StepInput& in_;
   GroupSpans spans_;
@@ -107,6 +129,11 @@ class Compiler {
   ops::LayerOps layer_, embedding_, head_;
   ops::LayerOps moe_layer_;  // MoE models: the layers with the MoE block (layer_: dense ones)
   std::int64_t micro_batches_ = 0;
+  std::int64_t vpp_ = 1;                    // model chunks per rank
+  std::vector<std::int64_t> stage_layers_;  // per rank
+  std::vector<std::int32_t> send_segs_[2];  // per virtual stage, [0] forward [1] backward
+  std::vector<std::int32_t> tp_segs_;       // per compute segment: its tp_comm segment, or -1
+  std::vector<std::pair<TaskId, TaskId>> tp_companions_;  // (compute task, tp_comm task)
   double dtype_bytes_ = 2;
   double layer_input_bytes_ = 0;  // one layer's input (= a pipeline send), per micro-batch
 };
