@@ -179,9 +179,10 @@ void Compiler::BuildStage(std::int64_t s) {
   // Forward list: [embedding] layers [head], cut after each parameter group.
   std::vector<CostedOp> fwd;
   std::vector<std::int32_t> fwd_cuts;
-  auto close_fwd = [&](double params) {
+  auto close_fwd = [&](double params, double expert = 0) {
     fwd_cuts.push_back(static_cast<std::int32_t>(fwd.size()));
     b.fwd_part_params.push_back(params);
+    b.fwd_part_expert.push_back(expert);
   };
   if (shape.first) {
     Append(fwd, Cost(embedding_.forward, false));
@@ -192,7 +193,7 @@ void Compiler::BuildStage(std::int64_t s) {
   if (model.moe.enabled()) moe_fwd = Cost(moe_layer_.forward, false);
   for (std::int64_t l = 0; l < shape.layers; ++l) {
     Append(fwd, is_moe(l) ? moe_fwd : layer_fwd);
-    close_fwd(is_moe(l) ? moe_layer_params : layer_params);
+    close_fwd(is_moe(l) ? moe_layer_params : layer_params, is_moe(l) ? moe_expert_params : 0.0);
   }
   if (shape.last) {
     Append(fwd, Cost(head_.forward, false));
@@ -218,9 +219,10 @@ void Compiler::BuildStage(std::int64_t s) {
   }
   std::vector<CostedOp> bwd;
   std::vector<std::int32_t> bwd_cuts;
-  auto close_bwd = [&](double params) {
+  auto close_bwd = [&](double params, double expert = 0) {
     bwd_cuts.push_back(static_cast<std::int32_t>(bwd.size()));
     b.bwd_part_params.push_back(params);
+    b.bwd_part_expert.push_back(expert);
   };
   if (shape.last) {
     Append(bwd, Cost(head_.backward, false));
@@ -232,7 +234,8 @@ void Compiler::BuildStage(std::int64_t s) {
     if (layer_index < info.recomputed_layers) Append(bwd, v.recompute);
     if (plan.recompute == Recompute::kSelective) Append(bwd, v.core_recompute);
     Append(bwd, v.bwd);
-    close_bwd(is_moe(layer_index) ? moe_layer_params : layer_params);
+    close_bwd(is_moe(layer_index) ? moe_layer_params : layer_params,
+              is_moe(layer_index) ? moe_expert_params : 0.0);
   }
   if (shape.first) {
     Append(bwd, Cost(embedding_.backward, false));
@@ -283,6 +286,8 @@ void Compiler::BuildStage(std::int64_t s) {
     b.fetch_seg[pass].assign(parts, -1);
   }
   b.reduce_seg.assign(b.bwd_part_params.size(), -1);
+  b.expert_reduce_seg.assign(b.bwd_part_params.size(), -1);
+  b.expert_params = expert_params;
 
   // Model states are resident for the whole step.
   b.states = StageModelStates(info.params_per_rank - expert_params, expert_params,
@@ -410,6 +415,8 @@ CompiledStep Compiler::Run() {
   spans_.dp = hw::SpanOf(static_cast<std::int32_t>(plan.dp), plan.tp, gpn);
   spans_.cp = hw::SpanOf(static_cast<std::int32_t>(plan.cp), plan.tp, gpn);
   spans_.ep = hw::SpanOf(static_cast<std::int32_t>(plan.ep), plan.tp * plan.cp, gpn);
+  edp_span_ = ExpertDataParallelSpan(plan.tp, plan.cp, plan.dp / plan.cp, plan.ep, gpn);
+  expert_dp_ = static_cast<double>(edp_span_.size);
 
   ops::BuildOptions options;
   options.micro_batch = in_.training.micro_batch;
