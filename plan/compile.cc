@@ -276,9 +276,10 @@ void Compiler::BuildChunk(std::int64_t v) {
   // Forward list: [embedding] layers [head], cut after each parameter group.
   std::vector<CostedOp> fwd;
   std::vector<std::int32_t> fwd_cuts;
-  auto close_fwd = [&](double params) {
+  auto close_fwd = [&](double params, double expert = 0) {
     fwd_cuts.push_back(static_cast<std::int32_t>(fwd.size()));
     b.fwd_part_params.push_back(params);
+    b.fwd_part_expert.push_back(expert);
   };
   if (shape.first) {
     Append(fwd, Cost(embedding_.forward, false));
@@ -289,7 +290,7 @@ void Compiler::BuildChunk(std::int64_t v) {
   if (model.moe.enabled()) moe_fwd = Cost(moe_layer_.forward, false);
   for (std::int64_t l = 0; l < shape.layers; ++l) {
     Append(fwd, is_moe(l) ? moe_fwd : layer_fwd);
-    close_fwd(is_moe(l) ? moe_layer_params : layer_params);
+    close_fwd(is_moe(l) ? moe_layer_params : layer_params, is_moe(l) ? moe_expert_params : 0.0);
   }
   if (shape.last) {
     Append(fwd, Cost(head_.forward, false));
@@ -322,10 +323,11 @@ void Compiler::BuildChunk(std::int64_t v) {
       (split_w && op.pass == ops::Pass::kWeightGrad ? wgt : bwd).push_back(op);
     }
   };
-  auto close_bwd = [&](double params) {
+  auto close_bwd = [&](double params, double expert = 0) {
     bwd_cuts.push_back(static_cast<std::int32_t>(bwd.size()));
     wgt_cuts.push_back(static_cast<std::int32_t>(wgt.size()));
     b.bwd_part_params.push_back(params);
+    b.bwd_part_expert.push_back(expert);
   };
   if (shape.last) {
     add_bwd(Cost(head_.backward, false));
@@ -337,7 +339,8 @@ void Compiler::BuildChunk(std::int64_t v) {
     if (layer_index < recomputed_layers) Append(bwd, var.recompute);
     if (plan.recompute == Recompute::kSelective) Append(bwd, var.core_recompute);
     add_bwd(var.bwd);
-    close_bwd(is_moe(layer_index) ? moe_layer_params : layer_params);
+    close_bwd(is_moe(layer_index) ? moe_layer_params : layer_params,
+              is_moe(layer_index) ? moe_expert_params : 0.0);
   }
   if (shape.first) {
     add_bwd(Cost(embedding_.backward, false));
@@ -405,6 +408,7 @@ void Compiler::BuildChunk(std::int64_t v) {
     b.fetch_seg[pass].assign(parts, -1);
   }
   b.reduce_seg.assign(b.bwd_part_params.size(), -1);
+  b.expert_reduce_seg.assign(b.bwd_part_params.size(), -1);
 }
 
 // The compute-stream tasks of rank s in schedule order, with their memory events and the
@@ -588,6 +592,8 @@ CompiledStep Compiler::Run() {
   spans_.dp = hw::SpanOf(static_cast<std::int32_t>(plan.dp), plan.tp, gpn);
   spans_.cp = hw::SpanOf(static_cast<std::int32_t>(plan.cp), plan.tp, gpn);
   spans_.ep = hw::SpanOf(static_cast<std::int32_t>(plan.ep), plan.tp * plan.cp, gpn);
+  edp_span_ = ExpertDataParallelSpan(plan.tp, plan.cp, plan.dp / plan.cp, plan.ep, gpn);
+  expert_dp_ = static_cast<double>(edp_span_.size);
 
   ops::BuildOptions options;
   options.micro_batch = in_.training.micro_batch;

@@ -128,6 +128,17 @@ std::vector<PlanError> ValidateDtypeForHardware(const TrainingConfig& training,
   return errors;
 }
 
+hw::GroupSpan ExpertDataParallelSpan(std::int64_t tp, std::int64_t cp, std::int64_t dp,
+                                     std::int64_t ep, std::int32_t gpus_per_node) {
+  const auto size = static_cast<std::int32_t>(std::max<std::int64_t>(1, dp * cp / ep));
+  if (dp % ep != 0) return hw::SpanOf(size, tp, gpus_per_node);
+  const hw::GroupSpan inner = hw::SpanOf(static_cast<std::int32_t>(cp), tp, gpus_per_node);
+  const hw::GroupSpan outer =
+      hw::SpanOf(static_cast<std::int32_t>(dp / ep), tp * cp * ep, gpus_per_node);
+  return hw::GroupSpan{size, inner.ranks_per_node * outer.ranks_per_node,
+                       inner.nodes * outer.nodes};
+}
+
 double ContextRingSeconds(const hw::HardwareProfile& hw, double bytes, const hw::GroupSpan& span) {
   if (span.size <= 1 || bytes <= 0) return 0;
   const auto steps = static_cast<double>(span.size - 1);

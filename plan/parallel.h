@@ -8,7 +8,8 @@
 // optimizer) over the combined dp*cp group, of stride tp. The expert-parallel group is carved
 // out of those dp*cp ranks (stride tp*cp, expert tensor parallelism = tp, Megatron-Core's
 // default): ep must divide dp*cp, and expert parameters are replicated over, and reduce their
-// gradients across, dp*cp/ep ranks.
+// gradients across (in buckets of their own), the dp*cp/ep ranks of the expert-data-parallel
+// group (ExpertDataParallelSpan); ZeRO shards them and the optimizer step updates them over it.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,21 @@ std::vector<PlanError> ValidateDtypeForHardware(const TrainingConfig& training,
 
 // Ranks that share every (dense) parameter and reduce its gradient: dp * cp.
 inline std::int64_t GradReduceRanks(const Plan& plan) { return plan.dp * plan.cp; }
+
+// The expert-data-parallel group: the dp*cp/ep ranks that hold the same routed-expert shard and
+// reduce (and ZeRO-shard) its gradients (Megatron-Core's expert data-parallel group, with its
+// own gradient buckets). In the tp-cp-ep-dp-pp order its members are the cp context-parallel
+// ranks (stride tp) of each of the dp/ep data-parallel replicas of an expert-parallel rank
+// (stride tp*cp*ep). `dp` is the user's dense data-parallel size (without cp), ep divides
+// dp*cp. Its span is the product of two SpanOf calls:
+//   inner = SpanOf(cp, tp), outer = SpanOf(dp/ep, tp*cp*ep)
+//   size = cp*dp/ep, ranks_per_node = inner.rpn * outer.rpn, nodes = inner.nodes * outer.nodes
+// (outer stride >= gpus_per_node: every replica's CP block on its own nodes; otherwise the CP
+// block lies inside a node and outer packs whole blocks per node; exact for power-of-two
+// layouts, as SpanOf). When ep does not divide dp the expert-parallel group also spans CP
+// ranks and the group is taken as dp*cp/ep ranks at stride tp.
+hw::GroupSpan ExpertDataParallelSpan(std::int64_t tp, std::int64_t cp, std::int64_t dp,
+                                     std::int64_t ep, std::int32_t gpus_per_node);
 
 // Seconds of a context-parallel ring exchange of `bytes` in total over span.size - 1 steps,
 // each a point-to-point transfer of bytes / (size - 1) to the next rank of the ring (over the

@@ -202,6 +202,118 @@ TEST(ParallelStepTest, MixtralExpertParallelParamsPerRank) {
   EXPECT_LT(r->mfu, 0.8);
 }
 
+TEST(ExpertDataParallelTest, SpanOfTheExpertDataParallelGroup) {
+  // tp-cp-ep-dp-pp, tp 2, cp 2, dp 8, ep 4, 8 GPUs a node: the group of rank 0 is the CP ranks
+  // {0, 2} (stride tp) of the dp/ep = 2 replicas at stride tp*cp*ep = 16: ranks 0, 2, 16, 18,
+  // on nodes 0, 0, 2, 2: size 4, 2 a node, 2 nodes.
+  hw::GroupSpan g = ExpertDataParallelSpan(2, 2, 8, 4, 8);
+  EXPECT_EQ(g.size, 4);
+  EXPECT_EQ(g.ranks_per_node, 2);
+  EXPECT_EQ(g.nodes, 2);
+  // tp 1, cp 1, dp 16, ep 2: ranks 0, 2, ..., 14 (stride 2): 8 ranks, 4 a node, 2 nodes.
+  g = ExpertDataParallelSpan(1, 1, 16, 2, 8);
+  EXPECT_EQ(g.size, 8);
+  EXPECT_EQ(g.ranks_per_node, 4);
+  EXPECT_EQ(g.nodes, 2);
+  // ep = dp*cp: every rank holds its own experts, the group is the rank alone.
+  g = ExpertDataParallelSpan(1, 2, 4, 8, 8);
+  EXPECT_EQ(g.size, 1);
+}
+
+// Sum of the comm/compute bytes of the tasks whose segment is named `name`, and their count.
+std::pair<int, double> TaskBytes(const StepResult& r, const std::string& name) {
+  const CompiledStep& c = r.compiled;
+  int count = 0;
+  double bytes = 0;
+  for (sim::TaskId t = 0; t < c.graph.num_tasks(); ++t) {
+    const Segment& seg = c.segments[static_cast<std::size_t>(c.graph.tag(t))];
+    if (seg.name != name) continue;
+    ++count;
+    const auto& ops = c.op_lists[static_cast<std::size_t>(seg.list)];
+    for (std::int32_t i = seg.begin; i < seg.end; ++i) {
+      bytes += ops[static_cast<std::size_t>(i)].bytes;
+    }
+  }
+  return {count, bytes};
+}
+
+TEST(ParallelStepTest, ExpertGradientsReduceOverTheExpertDataParallelGroup) {
+  // mixtral-8x7b, 64 H100, tp 1, pp 1, ep 8, zero 1: dp = 64, expert-data-parallel group
+  // 64/8 = 8 ranks at stride ep = 8 (one a node). Per rank (see the test above):
+  //   experts 32 * 176,160,768 = 5,637,144,576, dense 7,242,780,672 - that = 1,605,636,096.
+  // Gradient reduce-scatter bytes (bf16): dense 2 * 1,605,636,096 = 3,211,272,192 over 64
+  // ranks, experts 2 * 5,637,144,576 = 11,274,289,152 over 8 ranks, in separate buckets.
+  // Adam updates 1,605,636,096/64 + 5,637,144,576/8 = 25,088,064 + 704,643,072 = 729,731,136
+  // parameters, 30 bytes each (step_builder: 4 + 12 + 12 + 2) = 21,891,934,080 bytes.
+  Case s = Make("mixtral-8x7b", 64, 64);
+  s.model.seq_len = 4096;
+  s.plan.ep = 8;
+  s.plan.zero = 1;
+  auto r = SimulateStep(Input(s));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  const auto dense = TaskBytes(*r, "dp_grad_reduce_scatter");
+  const auto expert = TaskBytes(*r, "expert_dp_grad_reduce_scatter");
+  EXPECT_DOUBLE_EQ(dense.second, 3211272192.0);
+  EXPECT_DOUBLE_EQ(expert.second, 11274289152.0);
+  EXPECT_GT(expert.first, 1);  // 40 MB buckets of their own
+  EXPECT_DOUBLE_EQ(TaskBytes(*r, "adam").second, 21891934080.0);
+  // The parameter all-gathers after the step: the same split.
+  EXPECT_DOUBLE_EQ(TaskBytes(*r, "dp_param_allgather").second, 3211272192.0);
+  EXPECT_DOUBLE_EQ(TaskBytes(*r, "expert_dp_param_allgather").second, 11274289152.0);
+  // zero 2 with global batch 128: m = 128 / 64 = 2 micro-batches, each reduce-scatters its
+  // gradients as its backward produces them: 2 * 11,274,289,152 = 22,548,578,304 expert bytes,
+  // 2 * 3,211,272,192 = 6,422,544,384 dense bytes.
+  Case z2 = s;
+  z2.training.global_batch = 128;
+  z2.plan.zero = 2;
+  auto r2 = SimulateStep(Input(z2));
+  ASSERT_TRUE(r2.ok()) << r2.error().ToString();
+  EXPECT_DOUBLE_EQ(TaskBytes(*r2, "expert_dp_grad_reduce_scatter").second, 22548578304.0);
+  EXPECT_DOUBLE_EQ(TaskBytes(*r2, "dp_grad_reduce_scatter").second, 6422544384.0);
+  // Each expert bucket is priced as a flat 8-rank ring over the NIC.
+  const hw::HardwareProfile hw = Load("dgx-h100");
+  const CompiledStep& c = r->compiled;
+  for (sim::TaskId t = 0; t < c.graph.num_tasks(); ++t) {
+    const Segment& seg = c.segments[static_cast<std::size_t>(c.graph.tag(t))];
+    if (seg.name != "expert_dp_grad_reduce_scatter") continue;
+    const double bytes = c.op_lists[static_cast<std::size_t>(seg.list)][0].bytes;
+    EXPECT_NEAR(
+        c.graph.duration(t).ToSeconds(),
+        hw::CollectiveSeconds(hw, hw::CollectiveOp::kReduceScatter, bytes, hw::GroupSpan{8, 1, 8}),
+        1e-9);
+  }
+}
+
+TEST(ParallelStepTest, ExpertAllReduceWithContextParallelism) {
+  // The same model with cp 2, zero 0: dp = 64 / 2 = 32, dp*cp = 64, ep 8. The expert group of
+  // rank 0: CP ranks {0, 1} (stride tp = 1) of the 32/8 = 4 replicas at stride 1*2*8 = 16:
+  // ranks 0, 1, 16, 17, 32, 33, 48, 49: 8 ranks, 2 a node on 4 nodes. Bytes as above, now
+  // all-reduced: dense 3,211,272,192 over 64 ranks, experts 11,274,289,152 over those 8.
+  Case s = Make("mixtral-8x7b", 64, 64);
+  s.model.seq_len = 4096;
+  s.plan.ep = 8;
+  s.plan.cp = 2;
+  auto r = SimulateStep(Input(s));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_DOUBLE_EQ(TaskBytes(*r, "dp_grad_allreduce").second, 3211272192.0);
+  EXPECT_DOUBLE_EQ(TaskBytes(*r, "expert_dp_grad_allreduce").second, 11274289152.0);
+  EXPECT_EQ(TaskBytes(*r, "expert_dp_param_allgather").first, 0);
+  const hw::HardwareProfile hw = Load("dgx-h100");
+  const CompiledStep& c = r->compiled;
+  int checked = 0;
+  for (sim::TaskId t = 0; t < c.graph.num_tasks(); ++t) {
+    const Segment& seg = c.segments[static_cast<std::size_t>(c.graph.tag(t))];
+    if (seg.name != "expert_dp_grad_allreduce") continue;
+    const double bytes = c.op_lists[static_cast<std::size_t>(seg.list)][0].bytes;
+    EXPECT_NEAR(
+        c.graph.duration(t).ToSeconds(),
+        hw::CollectiveSeconds(hw, hw::CollectiveOp::kAllReduce, bytes, hw::GroupSpan{8, 2, 4}),
+        1e-9);
+    ++checked;
+  }
+  EXPECT_GT(checked, 1);
+}
+
 TEST(ParallelStepTest, ContextParallelHalvesActivationsAndKeepsFlops) {
   // llama3-8b on 16 H100, tp 8: cp = 2 splits the sequence, so a micro-batch keeps half the
   // activations per rank (every saved tensor is per token), and the model FLOPs of the step do

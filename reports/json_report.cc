@@ -29,6 +29,20 @@ Json Times(const plan::TimeBreakdown& t) {
               {"other", t.other_s}};
 }
 
+// The model.moe keys, and the parameters a token uses; null for a dense model.
+Json MoeJson(const ops::ModelConfig& m) {
+  if (!m.moe.enabled()) return Json(nullptr);
+  const ops::MoeConfig& moe = m.moe;
+  return Json{{"experts", moe.experts},
+              {"top_k", moe.top_k},
+              {"shared_experts", moe.shared_experts},
+              {"expert_ffn_hidden", moe.expert_ffn_hidden},
+              {"capacity_factor", moe.capacity_factor},
+              {"first_dense_layers", moe.first_dense_layers},
+              {"load_imbalance", moe.load_imbalance},
+              {"active_parameters", ops::CountParameters(m).active}};
+}
+
 Json PlanJson(const scenarios::Scenario& s, const plan::StepResult& r) {
   const plan::Plan& p = s.plan;
   const ops::FusionRules& f = p.fusion;
@@ -36,6 +50,10 @@ Json PlanJson(const scenarios::Scenario& s, const plan::StepResult& r) {
       {"tp", p.tp},
       {"pp", p.pp},
       {"dp", p.dp},
+      {"cp", p.cp},
+      {"cp_comm", p.cp_comm == ops::CpComm::kAllGather ? "allgather" : "ring"},
+      {"ep", p.ep},
+      {"sequence_parallel", p.sequence_parallel},
       {"vpp", p.vpp},
       {"schedule", std::string(plan::ScheduleName(p.schedule))},
       {"recompute", std::string(plan::RecomputeName(p.recompute))},
@@ -105,7 +123,8 @@ std::string RenderJson(const scenarios::Scenario& s, const plan::StepResult& r, 
         {"activation", std::string(ops::ActivationName(s.model.activation))},
         {"vocab", s.model.vocab},
         {"seq_len", s.model.seq_len},
-        {"parameters", ops::CountParameters(s.model).total}}},
+        {"parameters", ops::CountParameters(s.model).total},
+        {"moe", MoeJson(s.model)}}},
       {"step_time_s", r.step_time_s},
       {"tokens_per_s", r.tokens_per_s},
       {"samples_per_s", r.samples_per_s},

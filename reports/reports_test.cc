@@ -48,6 +48,62 @@ Fixture Simulate(const std::string& extra = "") {
   return Fixture{*s, std::move(r).value()};
 }
 
+TEST(JsonReportTest, CarriesTheResolvedParallelismAndMoeKeys) {
+  // A dense scenario: cp, ep = 1, ring, no sequence parallelism, model.moe null.
+  Fixture dense = Simulate();
+  const auto d = nlohmann::json::parse(RenderJson(dense.scenario, dense.result));
+  EXPECT_EQ(d["plan"]["cp"], 1);
+  EXPECT_EQ(d["plan"]["cp_comm"], "ring");
+  EXPECT_EQ(d["plan"]["ep"], 1);
+  EXPECT_EQ(d["plan"]["sequence_parallel"], false);
+  EXPECT_TRUE(d["model"]["moe"].is_null());
+  // MoE with tp 2 (sequence parallel), cp 2, ep 4 on 8 GPUs: dp = 8 / (2 * 2) = 2, ep divides
+  // dp * cp = 4; micro-batches 16 / (2 * 2) = 4.
+  auto s = scenarios::LoadScenarioText(R"(name: moe
+model:
+  layers: 4
+  hidden: 512
+  heads: 8
+  vocab: 1000
+  seq_len: 256
+  moe:
+    experts: 4
+    top_k: 2
+    expert_ffn_hidden: 1024
+cluster:
+  hardware: dgx-h100
+  nodes: 1
+  gpus_per_node: 8
+training:
+  global_batch: 16
+  micro_batch: 2
+plan:
+  tp: 2
+  cp: 2
+  cp_comm: allgather
+  ep: 4
+  sequence_parallel: true
+)",
+                                       "moe.yaml");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  plan::StepInput in{s->model, s->hardware, s->cluster, s->training, s->plan};
+  auto r = plan::SimulateStep(in);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  const auto j = nlohmann::json::parse(RenderJson(*s, *r));
+  EXPECT_EQ(j["plan"]["dp"], 2);
+  EXPECT_EQ(j["plan"]["cp"], 2);
+  EXPECT_EQ(j["plan"]["cp_comm"], "allgather");
+  EXPECT_EQ(j["plan"]["ep"], 4);
+  EXPECT_EQ(j["plan"]["sequence_parallel"], true);
+  EXPECT_EQ(j["plan"]["micro_batches"], 4);
+  EXPECT_EQ(j["model"]["moe"]["experts"], 4);
+  EXPECT_EQ(j["model"]["moe"]["top_k"], 2);
+  EXPECT_EQ(j["model"]["moe"]["expert_ffn_hidden"], 1024);
+  // A token uses 2 of the 4 experts of each of the 4 layers: fewer parameters than the model.
+  EXPECT_LT(j["model"]["moe"]["active_parameters"].get<double>(),
+            j["model"]["parameters"].get<double>());
+}
+
 TEST(JsonReportTest, HasEveryDocumentedKeyAndConsistentValues) {
   Fixture f = Simulate();
   const auto j = nlohmann::json::parse(RenderJson(f.scenario, f.result));

@@ -208,11 +208,26 @@ Status ReadTraining(const MapReader& top, plan::TrainingConfig* training) {
 }
 
 Status ReadPlan(const MapReader& top, plan::Plan* plan) {
-  Result<MapReader> r =
-      top.Child("plan", {"tp", "pp", "dp", "vpp", "schedule", "recompute", "flash_attention",
-                         "fusion", "overlap", "grad_bucket_bytes", "recompute_layers", "zero",
-                         "offload", "layers_per_stage", "first_stage_layers", "last_stage_layers",
-                         "sequence_parallel", "cp", "cp_comm", "ep"});
+  Result<MapReader> r = top.Child("plan", {"tp",
+                                           "pp",
+                                           "dp",
+                                           "vpp",
+                                           "schedule",
+                                           "recompute",
+                                           "flash_attention",
+                                           "fusion",
+                                           "overlap",
+                                           "grad_bucket_bytes",
+                                           "recompute_layers",
+                                           "zero",
+                                           "offload",
+                                           "layers_per_stage",
+                                           "first_stage_layers",
+                                           "last_stage_layers",
+                                           "sequence_parallel",
+                                           "cp",
+                                           "cp_comm",
+                                           "ep"});
   if (!r.ok()) return r.error();
   const MapReader& p = *r;
   plan::Plan config;

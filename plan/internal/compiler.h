@@ -35,6 +35,9 @@ struct StageBuild {
   double expert_params = 0;  // per rank, this chunk's routed-expert parameters (MoE)
   std::vector<std::int32_t> fwd_segs, fwd_parts, bwd_segs, bwd_parts;  // segment ids
   std::vector<double> fwd_part_params, bwd_part_params;  // params (per rank) of each part
+  // The routed-expert share of each part's params (reduced over the expert-data-parallel
+  // group in their own buckets), and the stage's total.
+  std::vector<double> fwd_part_expert, bwd_part_expert;
   double saved = 0;      // activation bytes one micro-batch keeps, forward end -> backward end
   double transient = 0;  // recomputed activations held while a backward runs
   std::vector<TaskId> fwd_first, fwd_last, bwd_first, bwd_last;  // per micro-batch
@@ -49,6 +52,7 @@ struct StageBuild {
   // ([0] forward, [1] backward; -1 = not built yet): ZeRO-3 gathers, parameter fetches, and
   // the reduce-scatter of the bucket ending at each backward part.
   std::vector<std::int32_t> gather_seg[2], fetch_seg[2], reduce_seg;
+  std::vector<std::int32_t> expert_reduce_seg;  // the same for the expert buckets
 };
 
 // Inside the compiler in_.plan.dp is the gradient-reduction group, dp*cp ranks
@@ -124,6 +128,10 @@ class Compiler {
 
   const StepInput& in_;
   GroupSpans spans_;
+  // Expert-data-parallel group (plan::ExpertDataParallelSpan), dp*cp/ep ranks: the gradient
+  // reduction and ZeRO sharding of routed-expert parameters.
+  hw::GroupSpan edp_span_;
+  double expert_dp_ = 1;
   CompiledStep out_;
   std::vector<StageBuild> builds_;
   ops::LayerOps layer_, embedding_, head_;
