@@ -209,6 +209,10 @@ void Compiler::BuildStage(std::int64_t s) {
     close_bwd(embedding_params);
   }
 
+  // The host issues each pass's kernels asynchronously: a pass of tiny kernels is host-bound.
+  ApplyHostDispatch(fwd, in_.hardware.host.kernel_dispatch_seconds);
+  ApplyHostDispatch(bwd, in_.hardware.host.kernel_dispatch_seconds);
+
   // Activations kept per micro-batch between its forward and its backward (plan/memory.h).
   const auto recomputed = static_cast<double>(info.recomputed_layers);
   const double kept_layers = static_cast<double>(shape.layers) - recomputed;
