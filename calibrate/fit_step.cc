@@ -34,6 +34,9 @@ const std::vector<ParameterSpec>& Specs() {
        "elements of K"},
       {"gpu.memory.bytes_half", [](hw::HardwareProfile& p) { return &p.gpu.memory.bytes_half; },
        1e6, 0.0, 1e10, "B"},
+      {"host.kernel_dispatch_seconds",
+       [](hw::HardwareProfile& p) { return &p.host.kernel_dispatch_seconds; }, 1e-6, 0.0, 1e-3,
+       "s"},
   };
   return kSpecs;
 }

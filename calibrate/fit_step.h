@@ -42,7 +42,7 @@ struct StepConventions {
 
 // Parameters the step fit can move: "gpu.gemm.max_efficiency", "gpu.attention_efficiency",
 // "gpu.memory.max_efficiency", "gpu.kernel_launch_seconds", "gpu.gemm.k_half",
-// "gpu.memory.bytes_half".
+// "gpu.memory.bytes_half", "host.kernel_dispatch_seconds".
 const std::vector<std::string>& StepFitParameterNames();
 
 struct StepFitOptions {

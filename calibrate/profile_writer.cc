@@ -104,6 +104,7 @@ std::string WriteProfileYaml(const hw::HardwareProfile& p, const ProfileComments
   w.Integer("host.cores", 2, p.host.cores);
   w.Number("host.memory_bandwidth_bytes_per_s", 2, p.host.memory_bandwidth_bytes_per_s);
   w.Number("host.adam_params_per_s", 2, p.host.adam_params_per_s);
+  w.Number("host.kernel_dispatch_seconds", 2, p.host.kernel_dispatch_seconds);
   w.Section("memory", 0);
   w.Integer("memory.reserved_bytes", 2, p.memory.reserved_bytes);
   w.Number("memory.fragmentation_fraction", 2, p.memory.fragmentation_fraction);

@@ -21,6 +21,7 @@ TEST(ProfileWriterTest, EveryCatalogProfileRoundTripsFieldForField) {
     p.gpu.gemm.max_efficiency = 0.1 + 1.0 / 3.0;  // a value with all 17 digits
     p.description = "quotes \" and \\ and: colons";
     p.host.adam_params_per_s = 1.25e9;  // nonzero, unlike the catalog's
+    p.host.kernel_dispatch_seconds = 1.5e-5;
     ProfileComments comments;
     comments.header = {"test header"};
     comments.by_key["gpu.gemm.max_efficiency"] = "fitted\nfrom: a.csv";
@@ -57,6 +58,7 @@ TEST(ProfileWriterTest, EveryCatalogProfileRoundTripsFieldForField) {
     EXPECT_EQ(q.host.cores, p.host.cores);
     EXPECT_EQ(q.host.memory_bandwidth_bytes_per_s, p.host.memory_bandwidth_bytes_per_s);
     EXPECT_EQ(q.host.adam_params_per_s, p.host.adam_params_per_s);
+    EXPECT_EQ(q.host.kernel_dispatch_seconds, p.host.kernel_dispatch_seconds);
     EXPECT_EQ(q.memory.reserved_bytes, p.memory.reserved_bytes);
     EXPECT_EQ(q.memory.fragmentation_fraction, p.memory.fragmentation_fraction);
     EXPECT_EQ(q.price_per_gpu_hour, p.price_per_gpu_hour);

@@ -7,6 +7,7 @@
 //   foresight sweep SCENARIO ...    (cli/sweep_command.h)
 //   foresight search SCENARIO ...   (cli/search_command.h)
 //   foresight export chakra SCENARIO --out PREFIX   (cli/chakra_command.h)
+//   foresight validate DATASET --hardware NAME|PROFILE ...   (cli/validate_command.h)
 //
 // Exit codes: 0 success, 1 invalid input (scenario, profile, override), 2 usage error,
 // 3 the simulation itself failed (an internal inconsistency: please report it).
@@ -22,6 +23,7 @@
 #include "cli/chakra_command.h"
 #include "cli/search_command.h"
 #include "cli/sweep_command.h"
+#include "cli/validate_command.h"
 #include "models/hw/hardware.h"
 #include "models/ops/model_config.h"
 #include "plan/simulate.h"
@@ -112,6 +114,9 @@ int main(int argc, char** argv) {
   int export_exit_code = 0;
   CLI::App* export_command = foresight::cli::AddExportCommand(app, &export_exit_code);
 
+  int validate_exit_code = 0;
+  CLI::App* validate = foresight::cli::AddValidateCommand(app, &validate_exit_code);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -120,6 +125,7 @@ int main(int argc, char** argv) {
   }
   if (run->parsed()) return Run(run_args);
   if (export_command->parsed()) return export_exit_code;
+  if (validate->parsed()) return validate_exit_code;
   if (calibrate->parsed()) return calibrate_exit_code;
   if (sweep->parsed() || search->parsed()) return search_exit_code;
   if (list->parsed()) {

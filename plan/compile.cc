@@ -347,6 +347,11 @@ void Compiler::BuildChunk(std::int64_t v) {
     close_bwd(embedding_params);
   }
 
+  // The host issues each pass's kernels asynchronously: a pass of tiny kernels is host-bound.
+  ApplyHostDispatch(fwd, in_.hardware.host.kernel_dispatch_seconds);
+  ApplyHostDispatch(bwd, in_.hardware.host.kernel_dispatch_seconds);
+  ApplyHostDispatch(wgt, in_.hardware.host.kernel_dispatch_seconds);
+
   // Activations kept per micro-batch between its forward and its backward (plan/memory.h).
   const Recompute kept_mode =
       plan.recompute == Recompute::kSelective ? Recompute::kSelective : Recompute::kNone;

@@ -102,4 +102,16 @@ CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
   return out;
 }
 
+void ApplyHostDispatch(std::vector<CostedOp>& ops, double dispatch_seconds) {
+  if (dispatch_seconds <= 0) return;
+  const sim::SimTime d = sim::SimTime::FromSeconds(dispatch_seconds);
+  sim::SimTime issued, end;
+  for (CostedOp& op : ops) {
+    issued += d;
+    const sim::SimTime finish = sim::Max(issued, end) + op.duration;
+    op.duration = finish - end;
+    end = finish;
+  }
+}
+
 }  // namespace foresight::plan

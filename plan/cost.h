@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/dtype.h"
 #include "models/hw/collective.h"
@@ -48,6 +49,16 @@ struct GroupSpans {
   hw::GroupSpan cp;  // context parallel: stride tp
   hw::GroupSpan ep;  // expert parallel: stride tp*cp
 };
+
+// Host dispatch (hw::HostSpec::kernel_dispatch_seconds = d): the host issues the kernels of
+// one pass list in order, one every d seconds, while the GPU runs them from its queue:
+//   issued_i = (i + 1) * d,  start_i = max(issued_i, end_{i-1}),  end_i = start_i + g_i
+// (g_i = the op's priced duration, end_{-1} = 0). Each op's duration becomes end_i - end_{i-1}:
+// its own time plus any wait for the host, so the list's total is end_{n-1}
+// = max over i of (issued_i + g_i + ... + g_{n-1}): max(n * d, sum g) when one side dominates
+// throughout. The queue starts empty at each list (a pass of one micro-batch on one stage);
+// d = 0 leaves every duration unchanged. O(ops).
+void ApplyHostDispatch(std::vector<CostedOp>& ops, double dispatch_seconds);
 
 CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
                 const GroupSpans& spans);

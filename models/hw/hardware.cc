@@ -100,6 +100,7 @@ void ReadHost(MapReader r, HostSpec& host) {
   r.Read("memory_bandwidth_bytes_per_s", host.memory_bandwidth_bytes_per_s, kOptional,
          kNonNegative);
   r.Read("adam_params_per_s", host.adam_params_per_s, kOptional, kNonNegative);
+  r.Read("kernel_dispatch_seconds", host.kernel_dispatch_seconds, kOptional, kNonNegative);
   r.Finish();
 }
 

@@ -82,11 +82,17 @@ struct NetworkSpec {
 // written + bf16 weight 2, as plan's GPU Adam) at memory_bandwidth_bytes_per_s. Both figures
 // are for the whole node. Calibration (calibrate/, CPU microkernels) fills adam_params_per_s
 // and memory_bandwidth_bytes_per_s with measured values; the catalog holds cited peaks.
+// kernel_dispatch_seconds: host (CPU) time to issue one kernel -- framework dispatch plus the
+// CUDA launch call -- per issuing process. Kernels are issued asynchronously, so this overlaps
+// GPU execution: within a pass the GPU waits only when it has drained the queue faster than
+// the host fills it (plan::ApplyHostDispatch). 0 = never host-bound (the catalog default:
+// it depends on the framework, not the node, and is fitted from measured steps).
 struct HostSpec {
   std::int64_t memory_bytes = 0;
   std::int32_t cores = 0;
   double memory_bandwidth_bytes_per_s = 0;  // 0 = unknown
   double adam_params_per_s = 0;             // 0 = derive from memory bandwidth (see above)
+  double kernel_dispatch_seconds = 0;       // per kernel, per process; 0 = not host-bound
 };
 
 // Device memory not available to the model: CUDA context, library workspaces, allocator
@@ -128,7 +134,8 @@ struct HardwareOverride {
 //         memory?: {max_efficiency?, bytes_half?}}
 //   node: {gpus_per_node, scale_up: LINK, pcie: LINK}
 //   network: {nics_per_node, nic: LINK}
-//   host?: {memory_bytes?, cores?, memory_bandwidth_bytes_per_s?, adam_params_per_s?}
+//   host?: {memory_bytes?, cores?, memory_bandwidth_bytes_per_s?, adam_params_per_s?,
+//           kernel_dispatch_seconds?}
 //                                                         (0 = unknown)
 //   memory?: {reserved_bytes?, fragmentation_fraction?}
 //   price_per_gpu_hour?

@@ -1,0 +1,52 @@
+// Measured-runs datasets for `foresight validate` (docs/validation.md, "Dataset formats").
+//
+// Two formats, told apart by the header line:
+//  - vTrain's step tables (ground_truth_single.csv / ground_truth_multi.csv, read by
+//    calibrate::ParseStepTable): Megatron-DeepSpeed GPT runs; every row gets the default
+//    calibrate::StepConventions and no hardware (the command's --hardware applies).
+//  - the general "measured runs" CSV: a header naming columns (any order), then one run per
+//    line. Lines whose first non-blank character is '#' and blank lines are skipped.
+//    Required: layers, hidden, heads, seq_len, gpus, tp, pp, dp, global_batch, micro_batch,
+//    measured_step_seconds. Optional: vocab (before padding, default 50257), vocab_multiple
+//    (Megatron padding to a multiple of this times tp, default 128),
+//    schedule (1f1b|gpipe), recompute (none|selective|full), flash_attention (true|false),
+//    dtype (fp32|tf32|bf16|fp16|fp8), hardware (catalog name or profile YAML path, relative to
+//    the dataset's folder), source (free text: where the measurement comes from).
+//    Defaults of schedule/recompute/flash_attention/dtype are the StepConventions defaults
+//    (1f1b, full, false, fp16). Cells may not contain commas (no quoting). gpus must equal
+//    tp * pp * dp. The model is GPT-style (ffn 4 * hidden, kv_heads = heads), as in
+//    calibrate::StepInputFor.
+// Errors carry file:line:column and say what was expected. O(file size).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "calibrate/fit_step.h"
+#include "calibrate/import_steps.h"
+
+namespace foresight::validate {
+
+struct RunRow {
+  calibrate::StepRow step;  // dimensions, plan, batch, measured step time; step.line = source line
+  calibrate::StepConventions conventions;
+  std::string hardware;  // "" = the command's --hardware
+  std::string source;    // provenance text ("" when the format has none)
+};
+
+struct Dataset {
+  std::string path;
+  std::string format;  // "vtrain" or "measured-runs"
+  std::vector<RunRow> rows;
+};
+
+// The general format's columns: required first, then optional (the order the docs list them).
+const std::vector<std::string_view>& RequiredColumns();
+const std::vector<std::string_view>& OptionalColumns();
+
+Result<Dataset> ParseDataset(std::string_view text, const std::string& path);
+Result<Dataset> LoadDataset(const std::string& path);
+
+}  // namespace foresight::validate
