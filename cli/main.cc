@@ -7,6 +7,8 @@
 //   foresight sweep SCENARIO ...    (cli/sweep_command.h)
 //   foresight search SCENARIO ...   (cli/search_command.h)
 //   foresight export chakra SCENARIO --out PREFIX   (cli/chakra_command.h)
+//   foresight collective --hardware H --nodes N --op OP ...   (cli/collective_command.h)
+//   foresight validate-collectives [--data DIR] [--doc FILE]   (cli/collective_command.h)
 //
 // Exit codes: 0 success, 1 invalid input (scenario, profile, override), 2 usage error,
 // 3 the simulation itself failed (an internal inconsistency: please report it).
@@ -20,6 +22,7 @@
 #include "cli/calibrate_command.h"
 #include "cli/calibrate_fit_command.h"
 #include "cli/chakra_command.h"
+#include "cli/collective_command.h"
 #include "cli/search_command.h"
 #include "cli/sweep_command.h"
 #include "models/hw/hardware.h"
@@ -27,6 +30,7 @@
 #include "plan/simulate.h"
 #include "reports/reports.h"
 #include "scenarios/scenario.h"
+#include "scenarios/step_input.h"
 
 namespace {
 
@@ -53,8 +57,9 @@ int Run(const RunArgs& args) {
   const foresight::scenarios::Scenario& s = *scenario;
   if (s.workload) return foresight::cli::RunChakraWorkload(s, args.json, args.trace);
 
-  foresight::plan::StepInput input{s.model, s.hardware, s.cluster, s.training, s.plan};
-  auto result = foresight::plan::SimulateStep(input);
+  auto input = foresight::scenarios::StepInputOf(s);  // with the network: section's pricer
+  if (!input.ok()) return Fail(input.error(), 1);
+  auto result = foresight::plan::SimulateStep(*input);
   if (!result.ok()) return Fail(result.error(), 3);
 
   if (!args.trace.empty()) {
@@ -112,6 +117,10 @@ int main(int argc, char** argv) {
   int export_exit_code = 0;
   CLI::App* export_command = foresight::cli::AddExportCommand(app, &export_exit_code);
 
+  int collective_exit_code = 0;
+  CLI::App* collective = foresight::cli::AddCollectiveCommand(app, &collective_exit_code);
+  CLI::App* validate = foresight::cli::AddValidateCollectivesCommand(app, &collective_exit_code);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -120,6 +129,7 @@ int main(int argc, char** argv) {
   }
   if (run->parsed()) return Run(run_args);
   if (export_command->parsed()) return export_exit_code;
+  if (collective->parsed() || validate->parsed()) return collective_exit_code;
   if (calibrate->parsed()) return calibrate_exit_code;
   if (sweep->parsed() || search->parsed()) return search_exit_code;
   if (list->parsed()) {

@@ -340,10 +340,14 @@ void Compiler::EmitPipelineSends() {
       if (seg < 0) {
         const bool same_node = s * tp * dp / gpn == peer * tp * dp / gpn;
         double seconds =
-            hw::PointToPointSeconds(in_.hardware, full / static_cast<double>(tp), same_node);
+            spans_.pricer != nullptr
+                ? spans_.pricer->Seconds(hw::CollectiveOp::kSendRecv,
+                                         full / static_cast<double>(tp), hw::GroupKind::kPp,
+                                         hw::SpanOf(static_cast<std::int32_t>(pp), tp * dp, gpn))
+                : hw::PointToPointSeconds(in_.hardware, full / static_cast<double>(tp), same_node);
         if (tp > 1) {
-          seconds +=
-              hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather, full, spans_.tp);
+          seconds += CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kAllGather, full,
+                                 hw::GroupKind::kTp, spans_.tp);
         }
         seg = OpSegment(slot.forward ? "pp_send_activations" : "pp_send_grads", WorkClass::kComm,
                         full / static_cast<double>(tp), seconds,
@@ -370,6 +374,7 @@ CompiledStep Compiler::Run() {
       static_cast<double>(in_.training.micro_batch * model.seq_len * model.hidden) * dtype_bytes_;
   spans_.tp = hw::SpanOf(static_cast<std::int32_t>(plan.tp), 1, gpn);
   spans_.dp = hw::SpanOf(static_cast<std::int32_t>(plan.dp), plan.tp, gpn);
+  spans_.pricer = in_.comm_pricer.get();
 
   ops::BuildOptions options;
   options.micro_batch = in_.training.micro_batch;

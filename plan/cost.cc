@@ -37,6 +37,12 @@ std::string_view WorkClassName(WorkClass work) {
   return "compute";
 }
 
+double CommSeconds(const hw::HardwareProfile& hw, const GroupSpans& spans, hw::CollectiveOp op,
+                   double bytes, hw::GroupKind kind, const hw::GroupSpan& span) {
+  if (spans.pricer != nullptr) return spans.pricer->Seconds(op, bytes, kind, span);
+  return hw::CollectiveSeconds(hw, op, bytes, span);
+}
+
 CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
                 const GroupSpans& spans) {
   CostedOp out;
@@ -60,7 +66,9 @@ CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
       const hw::GroupSpan& span = op.group == ops::CommGroup::kData ? spans.dp : spans.tp;
       FS_CHECK(op.group == ops::CommGroup::kTensor || op.group == ops::CommGroup::kData,
                "collective " + op.name + " has no priced group");
-      seconds = hw::CollectiveSeconds(hw, ToHw(op.collective), op.comm_bytes, span);
+      seconds = CommSeconds(
+          hw, spans, ToHw(op.collective), op.comm_bytes,
+          op.group == ops::CommGroup::kData ? hw::GroupKind::kDp : hw::GroupKind::kTp, span);
       break;
     }
     case ops::OpKind::kOptimizer:

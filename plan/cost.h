@@ -12,6 +12,7 @@
 
 #include "base/dtype.h"
 #include "models/hw/collective.h"
+#include "models/hw/comm_pricer.h"
 #include "models/hw/hardware.h"
 #include "models/ops/op.h"
 #include "sim/time.h"
@@ -38,7 +39,13 @@ struct CostedOp {
 struct GroupSpans {
   hw::GroupSpan tp;
   hw::GroupSpan dp;
+  // The scenario's network model (models/hw/comm_pricer.h); null = hw::CollectiveSeconds.
+  const hw::CommPricer* pricer = nullptr;
 };
+
+// One collective of a `kind` group: spans.pricer when set, else hw::CollectiveSeconds.
+double CommSeconds(const hw::HardwareProfile& hw, const GroupSpans& spans, hw::CollectiveOp op,
+                   double bytes, hw::GroupKind kind, const hw::GroupSpan& span);
 
 CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
                 const GroupSpans& spans);

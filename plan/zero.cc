@@ -52,10 +52,10 @@ void Compiler::EmitPassComm(std::int64_t s, const std::vector<TaskId>& tasks, bo
     }
     std::int32_t& seg = b.gather_seg[pass_index][p];
     if (seg < 0) {
-      seg = OpSegment(
-          "zero3_param_allgather", WorkClass::kComm, full_bytes,
-          hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather, full_bytes, spans_.dp),
-          pass);
+      seg = OpSegment("zero3_param_allgather", WorkClass::kComm, full_bytes,
+                      CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kAllGather, full_bytes,
+                                  hw::GroupKind::kDp, spans_.dp),
+                      pass);
     }
     const TaskId t = SegmentTask(info.comm_stream, seg);
     if (gate >= 0) g.AddEdge(gate, t);
@@ -77,10 +77,10 @@ void Compiler::EmitPassComm(std::int64_t s, const std::vector<TaskId>& tasks, bo
     // The same bucket boundaries every micro-batch: one segment per bucket, built once.
     std::int32_t& seg = b.reduce_seg[q];
     if (seg < 0) {
-      seg = OpSegment(
-          "dp_grad_reduce_scatter", WorkClass::kComm, bytes,
-          hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kReduceScatter, bytes, spans_.dp),
-          ops::Pass::kBackward);
+      seg = OpSegment("dp_grad_reduce_scatter", WorkClass::kComm, bytes,
+                      CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kReduceScatter, bytes,
+                                  hw::GroupKind::kDp, spans_.dp),
+                      ops::Pass::kBackward);
     }
     const TaskId t = SegmentTask(info.comm_stream, seg);
     g.AddEdge(plan.overlap.grad_reduce ? tasks[q] : tasks.back(), t);
@@ -173,10 +173,10 @@ void Compiler::EmitOptimizer(std::int64_t s) {
   if ((plan.zero == 1 || plan.zero == 2) && plan.dp > 1) {
     // Every rank needs all updated parameters for the next forward.
     const double bytes = info.params_per_rank * dtype_bytes_;
-    const TaskId t = AddOpTask(
-        info.comm_stream, "dp_param_allgather", WorkClass::kComm, bytes,
-        hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather, bytes, spans_.dp),
-        ops::Pass::kBackward);
+    const TaskId t = AddOpTask(info.comm_stream, "dp_param_allgather", WorkClass::kComm, bytes,
+                               CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kAllGather,
+                                           bytes, hw::GroupKind::kDp, spans_.dp),
+                               ops::Pass::kBackward);
     out_.graph.AddEdge(done, t);
   }
 }
