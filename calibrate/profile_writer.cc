@@ -99,6 +99,16 @@ std::string WriteProfileYaml(const hw::HardwareProfile& p, const ProfileComments
   w.Section("network", 0);
   w.Integer("network.nics_per_node", 2, p.network.nics_per_node);
   w.Link("network.nic", 2, p.network.nic);
+  w.Section("fabric", 0);
+  w.Value("fabric.topology", 2, p.fabric.topology);
+  w.Integer("fabric.tiers", 2, p.fabric.tiers);
+  w.Integer("fabric.nodes_per_leaf", 2, p.fabric.nodes_per_leaf);
+  w.Integer("fabric.leaves_per_pod", 2, p.fabric.leaves_per_pod);
+  w.Number("fabric.oversubscription", 2, p.fabric.oversubscription);
+  w.Integer("fabric.gpus_per_nic", 2, p.fabric.gpus_per_nic);
+  w.Number("fabric.switch_latency_seconds", 2, p.fabric.switch_latency_seconds);
+  w.Value("fabric.nvls", 2, p.fabric.nvls ? "true" : "false");
+  w.Number("fabric.nvls_efficiency", 2, p.fabric.nvls_efficiency);
   w.Section("host", 0);
   w.Integer("host.memory_bytes", 2, p.host.memory_bytes);
   w.Integer("host.cores", 2, p.host.cores);

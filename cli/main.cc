@@ -8,6 +8,8 @@
 //   foresight search SCENARIO ...   (cli/search_command.h)
 //   foresight export chakra SCENARIO --out PREFIX   (cli/chakra_command.h)
 //   foresight validate DATASET --hardware NAME|PROFILE ...   (cli/validate_command.h)
+//   foresight collective --hardware H --nodes N --op OP ...   (cli/collective_command.h)
+//   foresight validate-collectives [--data DIR] [--doc FILE]   (cli/collective_command.h)
 //
 // Exit codes: 0 success, 1 invalid input (scenario, profile, override), 2 usage error,
 // 3 the simulation itself failed (an internal inconsistency: please report it).
@@ -21,6 +23,7 @@
 #include "cli/calibrate_command.h"
 #include "cli/calibrate_fit_command.h"
 #include "cli/chakra_command.h"
+#include "cli/collective_command.h"
 #include "cli/search_command.h"
 #include "cli/sweep_command.h"
 #include "cli/validate_command.h"
@@ -29,6 +32,7 @@
 #include "plan/simulate.h"
 #include "reports/reports.h"
 #include "scenarios/scenario.h"
+#include "scenarios/step_input.h"
 
 namespace {
 
@@ -55,8 +59,9 @@ int Run(const RunArgs& args) {
   const foresight::scenarios::Scenario& s = *scenario;
   if (s.workload) return foresight::cli::RunChakraWorkload(s, args.json, args.trace);
 
-  foresight::plan::StepInput input{s.model, s.hardware, s.cluster, s.training, s.plan};
-  auto result = foresight::plan::SimulateStep(input);
+  auto input = foresight::scenarios::StepInputOf(s);  // with the network: section's pricer
+  if (!input.ok()) return Fail(input.error(), 1);
+  auto result = foresight::plan::SimulateStep(*input);
   if (!result.ok()) return Fail(result.error(), 3);
 
   if (!args.trace.empty()) {
@@ -116,6 +121,10 @@ int main(int argc, char** argv) {
 
   int validate_exit_code = 0;
   CLI::App* validate = foresight::cli::AddValidateCommand(app, &validate_exit_code);
+  int collective_exit_code = 0;
+  CLI::App* collective = foresight::cli::AddCollectiveCommand(app, &collective_exit_code);
+  CLI::App* validate_collectives =
+      foresight::cli::AddValidateCollectivesCommand(app, &collective_exit_code);
 
   try {
     app.parse(argc, argv);
@@ -126,6 +135,7 @@ int main(int argc, char** argv) {
   if (run->parsed()) return Run(run_args);
   if (export_command->parsed()) return export_exit_code;
   if (validate->parsed()) return validate_exit_code;
+  if (collective->parsed() || validate_collectives->parsed()) return collective_exit_code;
   if (calibrate->parsed()) return calibrate_exit_code;
   if (sweep->parsed() || search->parsed()) return search_exit_code;
   if (list->parsed()) {

@@ -523,10 +523,16 @@ std::int32_t Compiler::SendSegment(std::int64_t v, bool forward) {
   const double full = layer_input_bytes_;
   const std::int64_t s = v % pp, peer = (forward ? v + 1 : v - 1) % pp;
   const bool same_node = s * tp * dp / gpn == peer * tp * dp / gpn;
-  double seconds = hw::PointToPointSeconds(in_.hardware, full / static_cast<double>(tp), same_node);
+  double seconds =
+      spans_.pricer != nullptr
+          ? spans_.pricer->Seconds(hw::CollectiveOp::kSendRecv, full / static_cast<double>(tp),
+                                   hw::GroupKind::kPp,
+                                   hw::SpanOf(static_cast<std::int32_t>(pp), tp * dp, gpn))
+          : hw::PointToPointSeconds(in_.hardware, full / static_cast<double>(tp), same_node);
   // With sequence parallelism the next stage wants the shard: no all-gather.
   if (tp > 1 && !plan.sequence_parallel) {
-    seconds += hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather, full, spans_.tp);
+    seconds += CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kAllGather, full,
+                           hw::GroupKind::kTp, spans_.tp);
   }
   seg = OpSegment(forward ? "pp_send_activations" : "pp_send_grads", WorkClass::kComm,
                   full / static_cast<double>(tp), seconds,
@@ -599,6 +605,7 @@ CompiledStep Compiler::Run() {
   spans_.ep = hw::SpanOf(static_cast<std::int32_t>(plan.ep), plan.tp * plan.cp, gpn);
   edp_span_ = ExpertDataParallelSpan(plan.tp, plan.cp, plan.dp / plan.cp, plan.ep, gpn);
   expert_dp_ = static_cast<double>(edp_span_.size);
+  spans_.pricer = in_.comm_pricer.get();
 
   ops::BuildOptions options;
   options.micro_batch = in_.training.micro_batch;

@@ -38,6 +38,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,8 @@ struct StepInput {
   ClusterConfig cluster;  // gpus_per_node resolved
   TrainingConfig training;
   Plan plan;  // validated (ValidateAndResolve), dp resolved
+  // The scenario's `network:` pricing (models/hw/comm_pricer.h); null = hw::CollectiveSeconds.
+  std::shared_ptr<const hw::CommPricer> comm_pricer = nullptr;
 };
 
 CompiledStep CompileStep(const StepInput& input);

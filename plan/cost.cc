@@ -40,6 +40,12 @@ std::string_view WorkClassName(WorkClass work) {
   return "compute";
 }
 
+double CommSeconds(const hw::HardwareProfile& hw, const GroupSpans& spans, hw::CollectiveOp op,
+                   double bytes, hw::GroupKind kind, const hw::GroupSpan& span) {
+  if (spans.pricer != nullptr) return spans.pricer->Seconds(op, bytes, kind, span);
+  return hw::CollectiveSeconds(hw, op, bytes, span);
+}
+
 CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
                 const GroupSpans& spans) {
   CostedOp out;
@@ -82,6 +88,10 @@ CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
       FS_CHECK(span != nullptr, "collective " + op.name + " has no priced group");
       if (op.group == ops::CommGroup::kContext && op.collective == ops::CollectiveKind::kSendRecv) {
         seconds = ContextRingSeconds(hw, op.comm_bytes, *span);
+      } else if (op.group == ops::CommGroup::kTensor || op.group == ops::CommGroup::kData) {
+        seconds = CommSeconds(
+            hw, spans, ToHw(op.collective), op.comm_bytes,
+            op.group == ops::CommGroup::kData ? hw::GroupKind::kDp : hw::GroupKind::kTp, *span);
       } else {
         seconds = hw::CollectiveSeconds(hw, ToHw(op.collective), op.comm_bytes, *span);
       }

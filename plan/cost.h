@@ -17,6 +17,7 @@
 
 #include "base/dtype.h"
 #include "models/hw/collective.h"
+#include "models/hw/comm_pricer.h"
 #include "models/hw/hardware.h"
 #include "models/ops/op.h"
 #include "sim/time.h"
@@ -48,6 +49,10 @@ struct GroupSpans {
   hw::GroupSpan dp;  // the gradient-reduction group (dp*cp ranks, plan/parallel.h)
   hw::GroupSpan cp;  // context parallel: stride tp
   hw::GroupSpan ep;  // expert parallel: stride tp*cp
+  // The scenario's network model (models/hw/comm_pricer.h); null = hw::CollectiveSeconds.
+  // It prices the tp, dp (dp*cp) and pp groups; cp, ep and expert-data-parallel groups are
+  // always priced analytically.
+  const hw::CommPricer* pricer = nullptr;
 };
 
 // Host dispatch (hw::HostSpec::kernel_dispatch_seconds = d): the host issues the kernels of
@@ -59,6 +64,10 @@ struct GroupSpans {
 // throughout. The queue starts empty at each list (a pass of one micro-batch on one stage);
 // d = 0 leaves every duration unchanged. O(ops).
 void ApplyHostDispatch(std::vector<CostedOp>& ops, double dispatch_seconds);
+
+// One collective of a `kind` group: spans.pricer when set, else hw::CollectiveSeconds.
+double CommSeconds(const hw::HardwareProfile& hw, const GroupSpans& spans, hw::CollectiveOp op,
+                   double bytes, hw::GroupKind kind, const hw::GroupSpan& span);
 
 CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
                 const GroupSpans& spans);

@@ -60,8 +60,8 @@ void Compiler::EmitPassComm(std::int64_t s, const std::vector<TaskId>& tasks, bo
     }
     std::int32_t& seg = b.gather_seg[pass_index][p];
     if (seg < 0) {
-      const double seconds = hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather,
-                                                   dense_bytes, spans_.dp) +
+      const double seconds = CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kAllGather,
+                                         dense_bytes, hw::GroupKind::kDp, spans_.dp) +
                              hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather,
                                                    expert_bytes, edp_span_);
       seg = OpSegment("zero3_param_allgather", WorkClass::kComm, full_bytes, seconds, pass);
@@ -100,8 +100,11 @@ void Compiler::EmitPassComm(std::int64_t s, const std::vector<TaskId>& tasks, bo
       if (seg < 0) {
         seg = OpSegment(is_expert ? "expert_dp_grad_reduce_scatter" : "dp_grad_reduce_scatter",
                         WorkClass::kComm, bytes,
-                        hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kReduceScatter, bytes,
-                                              is_expert ? edp_span_ : spans_.dp),
+                        is_expert
+                            ? hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kReduceScatter,
+                                                    bytes, edp_span_)
+                            : CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kReduceScatter,
+                                          bytes, hw::GroupKind::kDp, spans_.dp),
                         ops::Pass::kBackward);
       }
       const TaskId t = SegmentTask(info.comm_stream, seg);
@@ -209,10 +212,10 @@ void Compiler::EmitParamGather(std::int64_t v, const std::vector<TaskId>& tasks)
     const double expert_bytes = b.fwd_part_expert[p] * dtype_bytes_;
     const double bytes = b.fwd_part_params[p] * dtype_bytes_ - expert_bytes;
     if (bytes > 0) {
-      const TaskId t = AddOpTask(
-          info.comm_stream, "dp_param_allgather", WorkClass::kComm, bytes,
-          hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather, bytes, spans_.dp),
-          ops::Pass::kForward);
+      const TaskId t = AddOpTask(info.comm_stream, "dp_param_allgather", WorkClass::kComm, bytes,
+                                 CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kAllGather,
+                                             bytes, hw::GroupKind::kDp, spans_.dp),
+                                 ops::Pass::kForward);
       out_.graph.AddEdge(t, tasks[p]);
     }
     if (expert_bytes > 0 && edp_span_.size > 1) {
@@ -256,10 +259,10 @@ void Compiler::EmitOptimizer(std::int64_t s) {
     // Every rank needs all updated parameters for the next forward: the dense ones gathered
     // over dp*cp, the routed experts over the expert-data-parallel group.
     const double bytes = dense * dtype_bytes_;
-    const TaskId t = AddOpTask(
-        info.comm_stream, "dp_param_allgather", WorkClass::kComm, bytes,
-        hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather, bytes, spans_.dp),
-        ops::Pass::kBackward);
+    const TaskId t = AddOpTask(info.comm_stream, "dp_param_allgather", WorkClass::kComm, bytes,
+                               CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kAllGather,
+                                           bytes, hw::GroupKind::kDp, spans_.dp),
+                               ops::Pass::kBackward);
     out_.graph.AddEdge(done, t);
     if (expert_params > 0 && edp_span_.size > 1) {
       const double expert_bytes = expert_params * dtype_bytes_;

@@ -13,6 +13,7 @@
 #include "plan/memory.h"
 #include "plan/parallel.h"
 #include "scenarios/internal/extras.h"
+#include "scenarios/internal/network_section.h"
 #include "scenarios/internal/sections.h"
 #include "scenarios/internal/workload.h"
 #include "scenarios/internal/yaml_reader.h"
@@ -164,6 +165,7 @@ Result<Scenario> LoadTree(const YAML::Node& root, const std::string& source,
   if (Status s = internal::ReadSearchExtras(context, *top, base_dir, &scenario); !s.ok()) {
     return s.error();
   }
+  if (Status s = internal::ReadNetwork(*top, &scenario.network); !s.ok()) return s.error();
 
   plan::ClusterConfig& cluster = scenario.cluster;
   // A relative profile path written in the file is relative to the file; one given with --set

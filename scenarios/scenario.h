@@ -28,6 +28,7 @@
 
 #include "base/dtype.h"
 #include "base/status.h"
+#include "models/hw/comm_pricer.h"
 #include "models/hw/hardware.h"
 #include "models/ops/model_config.h"
 #include "plan/plan.h"
@@ -65,6 +66,8 @@ struct Scenario {
   double training_tokens = 0;                // training.tokens (run size); 0 = not given
   // Set for a `workload:` scenario; then model, training and plan are absent and unused.
   std::optional<Workload> workload;
+  // `network:` (docs/network.md): how collectives are priced; default analytical/auto.
+  hw::NetworkConfig network;
 };
 
 // A command-line override "dotted.key=value"; value is parsed as YAML (so 4, true, [1,2] work).

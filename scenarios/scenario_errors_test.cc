@@ -57,7 +57,7 @@ TEST(ScenarioErrorsTest, UnknownKeySuggestsTheClosest) {
   // Line 1 "modle:" at column 1; 'modle' is one transposition from 'model'.
   EXPECT_EQ(LoadError("modle: {}\n"),
             "s.yaml:1:1: unknown key 'modle' at the top level; valid keys: name, model, cluster, "
-            "training, plan, sweep, workload; did you mean 'model'?");
+            "training, plan, sweep, workload, network; did you mean 'model'?");
   // Nothing close: no suggestion.
   EXPECT_EQ(LoadError(R"yaml(model: {preset: llama3-8b}
 cluster: {hardware: dgx-h100, racks: 2}

@@ -61,7 +61,7 @@ Status FlattenOverrides(const MapReader& map, const std::string& prefix,
 
 std::vector<std::string> TopLevelKeys() {
   // sweep: scenarios/sweep.h; workload (instead of model/training/plan): docs/chakra.md
-  return {"name", "model", "cluster", "training", "plan", "sweep", "workload"};
+  return {"name", "model", "cluster", "training", "plan", "sweep", "workload", "network"};
 }
 
 Status ReadModel(const MapReader& top, ops::ModelConfig* model) {

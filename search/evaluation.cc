@@ -1,6 +1,7 @@
 #include "search/evaluation.h"
 
 #include "reports/reports.h"
+#include "scenarios/step_input.h"
 
 namespace foresight::search {
 
@@ -46,8 +47,12 @@ void MarkNotEvaluated(const std::string& status, const std::string& message, Row
 }
 
 void EvaluateScenario(const scenarios::Scenario& s, Row* row) {
-  const plan::StepInput input{s.model, s.hardware, s.cluster, s.training, s.plan};
-  Result<plan::StepResult> result = plan::SimulateStep(input);
+  Result<plan::StepInput> input = scenarios::StepInputOf(s);  // network: section's pricer
+  if (!input.ok()) {
+    MarkNotEvaluated("failed", input.error().ToString(), row);
+    return;
+  }
+  Result<plan::StepResult> result = plan::SimulateStep(*input);
   if (!result.ok()) {
     MarkNotEvaluated("failed", result.error().ToString(), row);
     return;

@@ -94,6 +94,28 @@ void ReadNetwork(MapReader r, NetworkSpec& network) {
   r.Finish();
 }
 
+void ReadFabric(MapReader r, FabricSpec& fabric, const NodeSpec& node) {
+  r.ReadChoice("topology", fabric.topology, kOptional, {"rail_optimized", "fat_tree"});
+  r.Read("tiers", fabric.tiers, kOptional, kAtLeastOne);
+  if (fabric.tiers != 2 && fabric.tiers != 3) {
+    r.Fail("tiers", "must be 2 (leaf, spine) or 3 (leaf, spine, core), found " +
+                        std::to_string(fabric.tiers));
+  }
+  r.Read("nodes_per_leaf", fabric.nodes_per_leaf, kOptional, kAtLeastOne);
+  r.Read("leaves_per_pod", fabric.leaves_per_pod, kOptional, kAtLeastOne);
+  constexpr internal::Bounds kAtLeastOneReal{1.0, false, internal::kInf, true, ">= 1"};
+  r.Read("oversubscription", fabric.oversubscription, kOptional, kAtLeastOneReal);
+  r.Read("gpus_per_nic", fabric.gpus_per_nic, kOptional, kNonNegative);
+  if (fabric.gpus_per_nic > 0 && node.gpus_per_node % fabric.gpus_per_nic != 0) {
+    r.Fail("gpus_per_nic", "must divide node.gpus_per_node (" + std::to_string(node.gpus_per_node) +
+                               "), found " + std::to_string(fabric.gpus_per_nic));
+  }
+  r.Read("switch_latency_seconds", fabric.switch_latency_seconds, kOptional, kNonNegative);
+  r.Read("nvls", fabric.nvls, kOptional);
+  r.Read("nvls_efficiency", fabric.nvls_efficiency, kOptional, kFraction);
+  r.Finish();
+}
+
 void ReadHost(MapReader r, HostSpec& host) {
   r.Read("memory_bytes", host.memory_bytes, kOptional, kNonNegative);  // 0: unknown
   r.Read("cores", host.cores, kOptional, kNonNegative);
@@ -121,6 +143,7 @@ void ReadProfile(MapReader r, HardwareProfile& profile) {
   ReadGpu(r.Section("gpu", kRequired), profile.gpu);
   ReadNode(r.Section("node", kRequired), profile.node);
   ReadNetwork(r.Section("network", kRequired), profile.network);
+  ReadFabric(r.Section("fabric", kOptional), profile.fabric, profile.node);
   ReadHost(r.Section("host", kOptional), profile.host);
   ReadMemoryOverheads(r.Section("memory", kOptional), profile.memory, profile.gpu.memory_bytes);
   r.Read("price_per_gpu_hour", profile.price_per_gpu_hour, kOptional, kNonNegative);

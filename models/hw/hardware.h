@@ -75,6 +75,36 @@ struct NetworkSpec {
   std::int32_t nics_per_node = 8;
 };
 
+// The scale-out fabric and node-internal switching, for the topology graph (models/hw/
+// topology.h) and the collective algorithms (models/hw/algorithms.h). Every key is optional;
+// the defaults describe a non-blocking two-tier rail-optimized fat tree (the DGX SuperPOD
+// reference design), so profiles written before this section existed keep loading unchanged.
+//   topology          "rail_optimized": NIC k of every node goes to a leaf of rail k;
+//                     "fat_tree": all NICs of a node go to the same leaf.
+//   tiers             2 (leaf, spine) or 3 (leaf, spine, core).
+//   nodes_per_leaf    nodes whose NICs (of one rail when rail-optimized) share a leaf switch.
+//   leaves_per_pod    3 tiers: leaves under one spine group (a pod); ignored for 2 tiers.
+//   oversubscription  leaf downlink : uplink bandwidth (>= 1; 1 = non-blocking); with 3 tiers
+//                     the spine : core ratio as well.
+//   gpus_per_nic      GPUs sharing one NIC; 0 = gpus_per_node / nics_per_node. network.nic
+//                     stays one GPU's share, so a NIC's line rate is gpus_per_nic times it.
+//   switch_latency_seconds  added to a flow's start for each switch it crosses (flow model).
+//   nvls              the NVSwitches can reduce in the switch (NVLink SHARP, H100 class).
+//   nvls_efficiency   NVLS all-reduce: each GPU sends and receives S once at
+//                     node.scale_up.bandwidth_bytes_per_s * nvls_efficiency (the switch's
+//                     reduction throughput, not the link, limits it).
+struct FabricSpec {
+  std::string topology = "rail_optimized";
+  std::int32_t tiers = 2;
+  std::int32_t nodes_per_leaf = 32;
+  std::int32_t leaves_per_pod = 8;
+  double oversubscription = 1.0;
+  std::int32_t gpus_per_nic = 0;
+  double switch_latency_seconds = 0;
+  bool nvls = false;
+  double nvls_efficiency = 0.6;
+};
+
 // The host (CPU side) of one node, shared by its gpus_per_node GPUs. Used by the offload plans
 // (plan/offload.cc): host memory holds offloaded optimizer states, parameters and activations;
 // the host Adam step runs at adam_params_per_s, or, when that is 0 (not yet calibrated), is
@@ -110,6 +140,7 @@ struct HardwareProfile {
   GpuSpec gpu;
   NodeSpec node;
   NetworkSpec network;
+  FabricSpec fabric;
   HostSpec host;
   MemoryOverheads memory;
   double price_per_gpu_hour = 0;  // USD; 0 = unknown
@@ -134,6 +165,10 @@ struct HardwareOverride {
 //         memory?: {max_efficiency?, bytes_half?}}
 //   node: {gpus_per_node, scale_up: LINK, pcie: LINK}
 //   network: {nics_per_node, nic: LINK}
+//   fabric?: {topology? (rail_optimized | fat_tree), tiers? (2 | 3), nodes_per_leaf?,
+//             leaves_per_pod?, oversubscription? (>= 1), gpus_per_nic? (0 = derived; must
+//             divide gpus_per_node), switch_latency_seconds?, nvls? (true | false),
+//             nvls_efficiency? (0, 1]}
 //   host?: {memory_bytes?, cores?, memory_bandwidth_bytes_per_s?, adam_params_per_s?,
 //           kernel_dispatch_seconds?}
 //                                                         (0 = unknown)

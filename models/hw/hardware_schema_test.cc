@@ -89,7 +89,7 @@ TEST(SchemaTest, UnknownTopLevelKey) {
   EXPECT_EQ(error.line, 15);
   EXPECT_EQ(error.column, 1);
   EXPECT_THAT(error.message, HasSubstr("unknown key 'gpus' at top level; valid keys: name, "
-                                       "description, gpu, node, network, host, memory, "
+                                       "description, gpu, node, network, fabric, host, memory, "
                                        "price_per_gpu_hour"));
 }
 

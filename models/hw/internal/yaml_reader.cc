@@ -177,6 +177,38 @@ void MapReader::Read(std::string_view key, std::int32_t& out, Need need, const B
   }
 }
 
+void MapReader::Read(std::string_view key, bool& out, Need need) {
+  std::optional<YAML::Node> value = Lookup(key, need);
+  if (!value) return;
+  const bool plain = value->IsScalar() && value->Tag() != "!";  // "!" marks a quoted scalar
+  const std::string text = value->IsScalar() ? value->Scalar() : "";
+  if (plain && (text == "true" || text == "false")) {
+    out = text == "true";
+    return;
+  }
+  const std::string path = PathOf(key);
+  ctx_->Fail(path, value->Mark(), path + ": expected true or false, found " + DescribeNode(*value));
+}
+
+void MapReader::ReadChoice(std::string_view key, std::string& out, Need need,
+                           const std::vector<std::string_view>& choices) {
+  std::string text = out;
+  Read(key, text, need);
+  const std::optional<Entry> entry = Find(key);
+  if (ctx_->failed() || !entry) return;
+  std::string valid;
+  for (std::string_view choice : choices) {
+    if (choice == text) {
+      out = text;
+      return;
+    }
+    valid += (valid.empty() ? "" : ", ") + std::string(choice);
+  }
+  const std::string path = PathOf(key);
+  ctx_->Fail(path, entry->value.Mark(),
+             path + ": expected one of " + valid + ", found '" + text + "'");
+}
+
 MapReader MapReader::Section(std::string_view key, Need need) {
   const std::string path = PathOf(key);
   std::optional<YAML::Node> value = Lookup(key, need);

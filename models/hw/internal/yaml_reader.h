@@ -84,6 +84,11 @@ class MapReader {
   void Read(std::string_view key, double& out, Need need, const Bounds& bounds);
   void Read(std::string_view key, std::int64_t& out, Need need, const Bounds& bounds);
   void Read(std::string_view key, std::int32_t& out, Need need, const Bounds& bounds);
+  // A YAML boolean (true/false, unquoted).
+  void Read(std::string_view key, bool& out, Need need);
+  // A string that must be one of `choices` (the error lists them).
+  void ReadChoice(std::string_view key, std::string& out, Need need,
+                  const std::vector<std::string_view>& choices);
 
   // A nested mapping. An absent optional section (or one with an error) gives a reader whose
   // reads leave their destinations at their defaults.

@@ -1,0 +1,130 @@
+// Collective algorithms: analytical (alpha-beta) prices per algorithm and protocol, an
+// NCCL-tuner-like automatic choice, and the decomposition of a collective into point-to-point
+// flows over a Topology for the flow-level model (sim/flow.h).
+//
+// Notation: n ranks in the group, p = ranks per node, N = nodes (GroupSpan); S = bytes, the
+// full buffer per rank (nccl-tests "size"); per link class (node.scale_up "up", network.nic
+// "nic") B = bandwidth * efficiency (busbw) and alpha = latency_seconds, the per-step latency
+// of the Simple protocol. Protocol P scales them: B_P = B * bw(P), alpha_P = alpha * lat(P),
+// plus a base latency once per collective, base(A, P). Constants (NCCL src/graph/tuning.cc,
+// as copied in NCCL's tuner-plugin example ext-tuner/example/nccl/tuner.h):
+//   bw(P)      LL 0.5 (8-byte lines carry 4 data bytes and a flag), LL128 120/128 = 0.9375,
+//              Simple 1
+//   lat(P)     ring: NVLink hwLat {LL .6, LL128 1.9, Simple 3.4} / 3.4;
+//              tree: {.6, 1.25, 28} / 3.4; NVLS: Simple only, 25 / 3.4
+//   base(A,P)  ring {6.6, 14.0, 8.4} us, tree {6.8, 14.0, 0} us, NVLS 0
+// Algorithms (T = base + latency steps + bytes term; "inter" uses alpha_nic when N > 1):
+//   ring          all_reduce 2(n-1) steps, volume 2(n-1)/n; all_gather, reduce_scatter n-1
+//                 steps, (n-1)/n; broadcast, reduce n-1 steps, volume 1 (pipelined chain);
+//                 barrier = all_reduce of 0 bytes. Bytes term = volume * S / B_ring, with
+//                 B_ring = B_up (N = 1), B_nic (p = 1), min(B_up, p * B_nic) otherwise: NCCL
+//                 runs p channels whose node crossings use p different NICs. Steps cost
+//                 alpha_nic when N > 1 (NCCL uses the network latency for every ring step).
+//   tree          all_reduce, N > 1: double binary tree between nodes, chain inside a node;
+//                 steps 2 * (ceil(log2 N) * alpha_nic + (p-1) * alpha_up); bytes term as ring
+//                 (each node sends and receives 2(N-1)/N * S over its NICs in the two trees).
+//   hierarchical  all_reduce, all_gather, reduce_scatter with p > 1 and N > 1: the sum of the
+//                 phases of hw::CollectiveSeconds (intra-node ring reduce-scatter, p parallel
+//                 inter-node rings on S/p, intra-node ring all-gather). Chosen only explicitly.
+//   nvls          all_reduce with fabric.nvls and p > 1: the NVSwitch reduces (multimem), so
+//                 each GPU sends S and receives S once: 2 steps * alpha_nvls + S / B_nvls,
+//                 B_nvls = scale_up line rate * fabric.nvls_efficiency (the switch's reduction
+//                 throughput); for N > 1 plus an inter-node ring on S/p overlapped with it
+//                 (NVLS-tree): + 2(N-1) alpha_nic, bytes max(S / B_nvls, 2(N-1)/N S/(p B_nic)).
+//   direct        all_to_all: hw::CollectiveSeconds' pairwise exchange (S/n to every peer);
+//                 send_recv: S / B + alpha, B = up when N = 1 else nic (each rank sends S to
+//                 the next and receives from the previous, as nccl-tests sendrecv_perf).
+// Auto: the (algorithm, protocol) pair of least time among ring, tree, nvls (where supported)
+// for the op, direct for all_to_all and send_recv, as NCCL's tuner does (it prices every pair
+// with its model and takes the fastest); hierarchical is never chosen automatically.
+//
+// Flow decomposition (FlowsFor): the algorithm and protocol chosen analytically; the latency
+// part (base + steps) becomes the delay before the first flows of each group; the bytes part
+// becomes flows on Topology routes, bytes divided by bw(P):
+//   ring/tree     C channels (C = p when N > 1, else 1); channel c orders the members of each
+//                 node rotated by c, nodes in group order, and sends volume * S / C from each
+//                 member to the next (a chain without the wrap edge for broadcast/reduce).
+//   hierarchical  three phases separated by a barrier: intra-node rings ((p-1)/p * S), p
+//                 inter-node rings (2(N-1)/N * S/p for all_reduce, (N-1)/N * S/p otherwise),
+//                 intra-node rings again (all_reduce only).
+//   nvls          each GPU: S to its NVSwitch and S back (switch-local edges; scaled to run at
+//                 B_nvls), and for N > 1
+//                 the p inter-node rings on S/p, all concurrent.
+//   direct        all_to_all: S/n on the route of every ordered pair; send_recv: S from each
+//                 rank to the next.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "models/hw/collective.h"
+#include "models/hw/hardware.h"
+#include "models/hw/topology.h"
+#include "sim/flow.h"
+
+namespace foresight::hw {
+
+enum class NetOp : std::uint8_t {
+  kAllReduce,
+  kAllGather,
+  kReduceScatter,
+  kAllToAll,
+  kSendRecv,
+  kBroadcast,
+  kReduce,
+  kBarrier,
+};
+enum class Algorithm : std::uint8_t { kAuto, kRing, kTree, kHierarchical, kNvls, kDirect };
+enum class Protocol : std::uint8_t { kLL, kLL128, kSimple };
+
+std::string_view NetOpName(NetOp op);  // "all_reduce", ..., "alltoall", "sendrecv", "barrier"
+std::string_view AlgorithmName(Algorithm algorithm);     // "auto", "ring", "tree", ...
+std::string_view ProtocolName(Protocol protocol);        // "LL", "LL128", "Simple"
+std::optional<NetOp> ParseNetOp(std::string_view name);  // also "all_to_all", "send_recv"
+std::optional<Algorithm> ParseAlgorithm(std::string_view name);
+NetOp NetOpOf(CollectiveOp op);
+
+// nccl-tests bus-bandwidth factor: busbw = algbw * factor (doc/PERFORMANCE.md).
+double BusBandwidthFactor(NetOp op, std::int32_t ranks);
+
+struct Pricing {
+  Algorithm algorithm = Algorithm::kRing;
+  Protocol protocol = Protocol::kSimple;
+  double latency_seconds = 0;  // base + steps
+  double bytes_seconds = 0;    // bandwidth term
+  double seconds() const { return latency_seconds + bytes_seconds; }
+};
+
+// Whether `algorithm` (not kAuto) can run `op` on `span` with `hw` (see above).
+bool Supports(const HardwareProfile& hw, NetOp op, Algorithm algorithm, const GroupSpan& span);
+
+// Analytical price of one collective. kAuto picks the fastest supported pair; an explicit
+// algorithm takes its fastest protocol. A group of size 1 or 0 bytes (except barrier) costs 0.
+// Error: an explicit algorithm that does not support the op/span (message says which do).
+Result<Pricing> PriceCollective(const HardwareProfile& hw, NetOp op, double bytes,
+                                const GroupSpan& span, Algorithm algorithm = Algorithm::kAuto);
+
+// The span of a group of global GPU indices on nodes of `gpus_per_node` GPUs: size, nodes
+// touched, and the largest number of members on one node.
+GroupSpan SpanOfGroup(const std::vector<std::int64_t>& gpus, std::int32_t gpus_per_node);
+
+// Flows of `pricing`'s algorithm for every group in `groups` (all run at the same time), on
+// `topology` (see above). Each group's flows start after its latency_seconds.
+// `nvls_scale` = scale_up.efficiency / fabric.nvls_efficiency: NVLS flows carry S * nvls_scale
+// bytes on edges of capacity line * efficiency, i.e. S at line * nvls_efficiency.
+std::vector<sim::FlowSpec> FlowsFor(const Topology& topology, NetOp op, double bytes,
+                                    const Pricing& pricing,
+                                    const std::vector<std::vector<std::int64_t>>& groups,
+                                    double nvls_scale = 1.0);
+
+// Flow-level time of `op` run by all `groups` at once: the algorithm chosen analytically for
+// the first group's span (or `algorithm` when explicit), flows simulated by sim::SimulateFlows;
+// the result's seconds() is the makespan, its bytes_seconds the makespan minus the latency.
+Result<Pricing> FlowCollective(const HardwareProfile& hw, const Topology& topology, NetOp op,
+                               double bytes, const std::vector<std::vector<std::int64_t>>& groups,
+                               Algorithm algorithm = Algorithm::kAuto);
+
+}  // namespace foresight::hw

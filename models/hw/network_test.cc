@@ -1,0 +1,299 @@
+// Topology, placement, collective algorithms and their flow decomposition (issue 3).
+// Every expectation is derived by hand in the comment next to it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "models/hw/algorithms.h"
+#include "models/hw/hardware.h"
+#include "models/hw/placement.h"
+#include "models/hw/topology.h"
+
+namespace foresight::hw {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A toy profile: `gpus` GPUs per node, NVLink busbw 100e9 B/s (alpha 5 us), NIC share busbw
+// 10e9 B/s (alpha 20 us), PCIe 1e12 B/s (never the bottleneck), nics_per_node = `nics`.
+std::string ToyYaml(int gpus, int nics, const std::string& fabric = "") {
+  return "name: toy\n"
+         "gpu: {name: toy, peak_flops_per_s: {fp32: 1e12, tf32: 2e12, bf16: 4e12, fp16: 4e12},\n"
+         "      memory_bytes: 1000000000, hbm_bandwidth_bytes_per_s: 1e12, sm_count: 4}\n"
+         "node:\n"
+         "  gpus_per_node: " +
+         std::to_string(gpus) +
+         "\n"
+         "  scale_up: {bandwidth_bytes_per_s: 100e9, latency_seconds: 5e-6}\n"
+         "  pcie: {bandwidth_bytes_per_s: 1e12}\n"
+         "network:\n"
+         "  nics_per_node: " +
+         std::to_string(nics) +
+         "\n"
+         "  nic: {bandwidth_bytes_per_s: 10e9, latency_seconds: 20e-6}\n" +
+         fabric;
+}
+
+HardwareProfile Toy(int gpus, int nics, const std::string& fabric = "") {
+  Result<HardwareProfile> hw = ParseHardware(ToyYaml(gpus, nics, fabric), "toy.yaml");
+  EXPECT_TRUE(hw.ok()) << hw.error().ToString();
+  return *hw;
+}
+
+Error FabricError(const std::string& fabric) {
+  Result<HardwareProfile> hw = ParseHardware(ToyYaml(8, 8, fabric), "toy.yaml");
+  EXPECT_FALSE(hw.ok());
+  return hw.ok() ? Error{} : hw.error();
+}
+
+// ---- analytical algorithms -------------------------------------------------------------
+
+TEST(NetworkTest, RingAllReduceOnUniformRingMatchesClosedForm) {
+  // n = 8 on one node, S = 1 GiB, B = 100e9, alpha = 5 us. Simple protocol (LL128 pays
+  // 1/0.9375 on 17.5 ms of bytes, more than it saves in latency):
+  //   2(n-1)/n * S / B + 2(n-1) * alpha + base(ring, Simple)
+  //   = 1.75 * 1073741824 / 1e11 + 14 * 5e-6 + 8.4e-6 = 0.018790480920 s.
+  const HardwareProfile hw = Toy(8, 8);
+  const double s = 1073741824.0;
+  Result<Pricing> p =
+      PriceCollective(hw, NetOp::kAllReduce, s, GroupSpan{8, 8, 1}, Algorithm::kRing);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->protocol, Protocol::kSimple);
+  EXPECT_NEAR(p->seconds(), 1.75 * s / 1e11 + 14 * 5e-6 + 8.4e-6, 1e-12);
+
+  // The flow model on the same node: each GPU sends 1.75 S to the next over its own NVSwitch
+  // port (no sharing), after the same latency: equal to within a picosecond.
+  Result<Topology> topo = BuildTopology(hw, 1);
+  ASSERT_TRUE(topo.ok()) << topo.error().ToString();
+  Result<Pricing> f =
+      FlowCollective(hw, *topo, NetOp::kAllReduce, s, {{0, 1, 2, 3, 4, 5, 6, 7}}, Algorithm::kRing);
+  ASSERT_TRUE(f.ok());
+  EXPECT_NEAR(f->seconds(), p->seconds(), 2e-12);
+}
+
+TEST(NetworkTest, SmallMessagesPickLowLatencyProtocol) {
+  // 8 bytes on 8 ranks: bytes are negligible; ring latency per protocol is
+  // base + 14 * 5 us * ratio: LL 6.6 + 14 * 5 * 0.6/3.4 = 18.95 us; LL128 14 + 39.1 = 53.1 us;
+  // Simple 8.4 + 70 = 78.4 us. Auto picks ring/LL.
+  const HardwareProfile hw = Toy(8, 8);
+  Result<Pricing> p = PriceCollective(hw, NetOp::kAllReduce, 8, GroupSpan{8, 8, 1});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->algorithm, Algorithm::kRing);
+  EXPECT_EQ(p->protocol, Protocol::kLL);
+  EXPECT_NEAR(p->latency_seconds, 6.6e-6 + 14 * 5e-6 * 0.6 / 3.4, 1e-12);
+}
+
+TEST(NetworkTest, TreeBeatsRingAtSmallSizesAcrossManyNodes) {
+  // 64 nodes, 1 rank each: ring LL latency 6.6 us + 126 * 20 us * 0.6/3.4 = 451.3 us;
+  // tree LL latency 6.8 us + 2 * 6 * 20 us * 0.6/3.4 = 49.2 us. Auto picks tree.
+  const HardwareProfile hw = Toy(8, 8);
+  Result<Pricing> p = PriceCollective(hw, NetOp::kAllReduce, 1024, GroupSpan{64, 1, 64});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->algorithm, Algorithm::kTree);
+  EXPECT_NEAR(p->latency_seconds, 6.8e-6 + 2 * 6 * 20e-6 * 0.6 / 3.4, 1e-12);
+}
+
+TEST(NetworkTest, NvlsNeedsTheFabricFlagAndHalvesTraffic) {
+  const HardwareProfile plain = Toy(8, 8);
+  Result<Pricing> refused =
+      PriceCollective(plain, NetOp::kAllReduce, 1e9, GroupSpan{8, 8, 1}, Algorithm::kNvls);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().message, HasSubstr("fabric.nvls is false"));
+  // With NVLS each GPU moves S once each way at line * nvls_efficiency = 1e11 * 0.8:
+  // 1e9 / 8e10 = 12.5 ms, latency 2 * 5 us * 25/3.4; the ring would need 1.75 * 10 ms.
+  // Auto picks NVLS for 1 GB.
+  const HardwareProfile hw = Toy(8, 8, "fabric: {nvls: true, nvls_efficiency: 0.8}\n");
+  Result<Pricing> p = PriceCollective(hw, NetOp::kAllReduce, 1e9, GroupSpan{8, 8, 1});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->algorithm, Algorithm::kNvls);
+  EXPECT_NEAR(p->seconds(), 1e9 / 8e10 + 2 * 5e-6 * 25 / 3.4, 1e-12);
+  // The flow model: S * (1 / 0.8) bytes on each GPU's 1e11 B/s NVSwitch port: the same.
+  Result<Topology> topo = BuildTopology(hw, 1);
+  ASSERT_TRUE(topo.ok());
+  Result<Pricing> f = FlowCollective(hw, *topo, NetOp::kAllReduce, 1e9, {{0, 1, 2, 3, 4, 5, 6, 7}});
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->algorithm, Algorithm::kNvls);
+  EXPECT_NEAR(f->seconds(), p->seconds(), 2e-12);
+}
+
+// ---- flow decomposition ------------------------------------------------------------------
+
+TEST(NetworkTest, HierarchicalDecompositionVolumes) {
+  // 2 nodes x 4 GPUs, S = 1e9. Phase 1: a 4-ring per node, (p-1)/p S = 0.75e9 per flow
+  // (8 flows); phase 2: p = 4 inter-node rings of 2 ranks, 2 (N-1)/N S / p = 0.25e9 per flow
+  // (8 flows); phase 3: as phase 1 (8 flows). 24 flows carry bytes, 0.75e9 * 16 + 0.25e9 * 8
+  // = 14e9 bytes in all.
+  const HardwareProfile hw = Toy(4, 4);
+  Result<Topology> topo = BuildTopology(hw, 2);
+  ASSERT_TRUE(topo.ok());
+  Result<Pricing> price =
+      PriceCollective(hw, NetOp::kAllReduce, 1e9, GroupSpan{8, 4, 2}, Algorithm::kHierarchical);
+  ASSERT_TRUE(price.ok());
+  const auto flows = FlowsFor(*topo, NetOp::kAllReduce, 1e9, *price, {{0, 1, 2, 3, 4, 5, 6, 7}});
+  int with_bytes = 0, big = 0, small = 0;
+  double total = 0;
+  for (const auto& f : flows) {
+    if (f.bytes == 0) continue;
+    ++with_bytes;
+    total += f.bytes;
+    if (f.bytes == 0.75e9) ++big;
+    if (f.bytes == 0.25e9) ++small;
+  }
+  EXPECT_EQ(with_bytes, 24);
+  EXPECT_EQ(big, 16);
+  EXPECT_EQ(small, 8);
+  EXPECT_DOUBLE_EQ(total, 14e9);
+  // On idle links the phases run back to back: 0.75e9 / 1e11 + 0.25e9 / 1e10 + 0.75e9 / 1e11
+  // = 40 ms of bytes, the analytical hierarchical bytes term.
+  Result<Pricing> f = FlowCollective(hw, *topo, NetOp::kAllReduce, 1e9, {{0, 1, 2, 3, 4, 5, 6, 7}},
+                                     Algorithm::kHierarchical);
+  ASSERT_TRUE(f.ok());
+  EXPECT_NEAR(f->bytes_seconds, 0.040, 1e-9);
+  EXPECT_NEAR(price->bytes_seconds, 0.040, 1e-12);
+}
+
+TEST(NetworkTest, ConcurrentGroupsShareOneNic) {
+  // 2 nodes x 8 GPUs with ONE NIC per node (gpus_per_nic = 8, NIC line 8 * 10e9 = 80e9).
+  // One 2-rank all-reduce group (GPUs 0 and 8): ring flows 0->8 and 8->0 of 2 (1/2) S = S
+  // each, alone on the NIC: S / 80e9. Eight such groups (local GPU j with j + 8) at once:
+  // 8 flows per direction share 80e9 max-min fairly, 10e9 each: S / 10e9, 8x slower.
+  const HardwareProfile hw = Toy(8, 1);
+  Result<Topology> topo = BuildTopology(hw, 2);
+  ASSERT_TRUE(topo.ok());
+  const double s = 1e9;
+  Result<Pricing> alone =
+      FlowCollective(hw, *topo, NetOp::kAllReduce, s, {{0, 8}}, Algorithm::kRing);
+  std::vector<std::vector<std::int64_t>> groups;
+  for (std::int64_t j = 0; j < 8; ++j) groups.push_back({j, j + 8});
+  Result<Pricing> shared =
+      FlowCollective(hw, *topo, NetOp::kAllReduce, s, groups, Algorithm::kRing);
+  ASSERT_TRUE(alone.ok() && shared.ok());
+  EXPECT_NEAR(alone->bytes_seconds, s / 80e9, 1e-9);
+  EXPECT_NEAR(shared->bytes_seconds, s / 10e9, 1e-9);
+}
+
+TEST(NetworkTest, OversubscribedSpineSlowsCrossLeafTraffic) {
+  // 2 nodes, 1 GPU and 1 NIC each (10e9), one node per leaf, oversubscription 4: each leaf's
+  // uplink is 10e9 / 4 = 2.5e9. A send/recv ring of 2 (S each way) crosses the spine:
+  // S / 2.5e9 instead of S / 10e9.
+  const HardwareProfile hw =
+      Toy(1, 1, "fabric: {topology: fat_tree, nodes_per_leaf: 1, oversubscription: 4}\n");
+  Result<Topology> topo = BuildTopology(hw, 2);
+  ASSERT_TRUE(topo.ok());
+  EXPECT_EQ(topo->Route(0, 1).size(), 8u);  // gpu-pcie-nic-leaf-spine-leaf-nic-pcie-gpu
+  Result<Pricing> f = FlowCollective(hw, *topo, NetOp::kSendRecv, 1e9, {{0, 1}});
+  ASSERT_TRUE(f.ok());
+  EXPECT_NEAR(f->bytes_seconds, 1e9 / 2.5e9, 1e-9);
+}
+
+// ---- topology --------------------------------------------------------------------------
+
+TEST(NetworkTest, RailOptimizedRoutes) {
+  // 4 nodes x 8 GPUs, 8 NICs, 2 nodes per leaf: leaves (rail k, group j), 8 rails x 2 groups.
+  const HardwareProfile hw = Toy(8, 8, "fabric: {nodes_per_leaf: 2}\n");
+  Result<Topology> topo = BuildTopology(hw, 4);
+  ASSERT_TRUE(topo.ok());
+  EXPECT_EQ(topo->Route(0, 1).size(), 2u);   // same node: GPU -> NVSwitch -> GPU
+  EXPECT_EQ(topo->Route(0, 8).size(), 6u);   // node 0 -> node 1, rail 0, same leaf
+  EXPECT_EQ(topo->Route(0, 9).size(), 8u);   // rail 0 -> rail 1: up to the spine
+  EXPECT_EQ(topo->Route(0, 16).size(), 8u);  // rail 0, group 0 -> group 1: spine
+  // Vertices: per node 8 GPUs + 1 NVSwitch + 8 PCIe switches + 8 NICs = 25; 16 leaves and
+  // 1 spine: 4 * 25 + 17 = 117.
+  EXPECT_EQ(boost::num_vertices(topo->graph()), 117u);
+  // Leaf uplink = 2 NICs * 10e9 / 1 = 20e9; NIC edge 10e9; NVLink edge 100e9.
+  const auto path = topo->Route(0, 9);
+  EXPECT_DOUBLE_EQ(topo->Capacities()[path[2]], 10e9);  // NIC -> leaf
+  EXPECT_DOUBLE_EQ(topo->Capacities()[path[3]], 20e9);  // leaf -> spine
+}
+
+TEST(NetworkTest, ThreeTierFatTreeCrossesTheCore) {
+  // 4 nodes, 1 NIC each, fat tree, 1 node per leaf, 2 leaves per pod: nodes 0,1 in pod 0.
+  const HardwareProfile hw =
+      Toy(1, 1, "fabric: {topology: fat_tree, tiers: 3, nodes_per_leaf: 1, leaves_per_pod: 2}\n");
+  Result<Topology> topo = BuildTopology(hw, 4);
+  ASSERT_TRUE(topo.ok());
+  EXPECT_EQ(topo->Route(0, 1).size(), 8u);   // leaf - spine(pod 0) - leaf
+  EXPECT_EQ(topo->Route(0, 2).size(), 10u);  // leaf - spine - core - spine - leaf
+}
+
+TEST(NetworkTest, GpusSharingANic) {
+  // 8 GPUs, gpus_per_nic 2: 4 NICs per node at 2 * 10e9 = 20e9 line rate.
+  const HardwareProfile hw = Toy(8, 4, "fabric: {gpus_per_nic: 2}\n");
+  Result<Topology> topo = BuildTopology(hw, 2);
+  ASSERT_TRUE(topo.ok());
+  const auto a = topo->Route(0, 8);
+  const auto b = topo->Route(1, 9);
+  EXPECT_EQ(a[1], b[1]);  // the same PCIe switch -> NIC edge
+  EXPECT_DOUBLE_EQ(topo->Capacities()[a[1]], 20e9);
+  EXPECT_NE(topo->Route(2, 10)[1], a[1]);  // GPU 2 uses NIC 1
+}
+
+// ---- placement ---------------------------------------------------------------------------
+
+TEST(NetworkTest, MegatronPlacementOfASmallWorld) {
+  // tp = 2, dp = 2, pp = 2, order tp-cp-ep-dp-pp: r = tp + 2 dp + 4 pp.
+  Result<Placement> p = MakePlacement({.tp = 2, .cp = 1, .ep = 1, .dp = 2, .pp = 2});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->world(), 8);
+  using G = std::vector<std::vector<std::int64_t>>;
+  EXPECT_EQ(p->Groups(ParallelDim::kTp), (G{{0, 1}, {2, 3}, {4, 5}, {6, 7}}));
+  EXPECT_EQ(p->Groups(ParallelDim::kDp), (G{{0, 2}, {1, 3}, {4, 6}, {5, 7}}));
+  EXPECT_EQ(p->Groups(ParallelDim::kPp), (G{{0, 4}, {1, 5}, {2, 6}, {3, 7}}));
+  EXPECT_EQ(p->Groups(ParallelDim::kCp), (G{{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}}));
+  EXPECT_EQ(p->Coordinate(7, ParallelDim::kPp), 1);
+  // DP-first order: r = dp + 2 tp + 4 pp.
+  Result<Placement> q =
+      MakePlacement({.tp = 2, .cp = 1, .ep = 1, .dp = 2, .pp = 2}, "dp-tp-cp-ep-pp");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->Groups(ParallelDim::kDp), (G{{0, 1}, {2, 3}, {4, 5}, {6, 7}}));
+  EXPECT_EQ(q->Groups(ParallelDim::kTp), (G{{0, 2}, {1, 3}, {4, 6}, {5, 7}}));
+  // tp = 4, dp = 4 on 8-GPU nodes: each DP group {j, j+4, j+8, j+12} spans 2 nodes, 2 per node.
+  Result<Placement> r = MakePlacement({.tp = 4, .cp = 1, .ep = 1, .dp = 4, .pp = 1});
+  ASSERT_TRUE(r.ok());
+  const auto dp = r->Groups(ParallelDim::kDp);
+  EXPECT_EQ(dp[1], (std::vector<std::int64_t>{1, 5, 9, 13}));
+  const GroupSpan span = SpanOfGroup(dp[1], 8);
+  EXPECT_EQ(span.size, 4);
+  EXPECT_EQ(span.nodes, 2);
+  EXPECT_EQ(span.ranks_per_node, 2);
+}
+
+TEST(NetworkTest, BadPlacementOrders) {
+  const ParallelSizes sizes{.tp = 2, .cp = 1, .ep = 1, .dp = 2, .pp = 1};
+  EXPECT_THAT(MakePlacement(sizes, "tp-dp").error().message, HasSubstr("names 2 dimensions"));
+  EXPECT_THAT(MakePlacement(sizes, "tp-tp-cp-ep-dp").error().message, HasSubstr("twice"));
+  EXPECT_THAT(MakePlacement(sizes, "tp-cp-ep-dp-xx").error().message,
+              HasSubstr("unknown dimension 'xx'"));
+  EXPECT_THAT(MakePlacement({.tp = 0}, "tp-cp-ep-dp-pp").error().message,
+              HasSubstr("tp size must be >= 1"));
+}
+
+// ---- fabric schema -----------------------------------------------------------------------
+
+TEST(NetworkTest, MalformedFabricRejected) {
+  // The fabric section starts on line 11 of ToyYaml.
+  Error e = FabricError("fabric:\n  tiers: 4\n");
+  EXPECT_THAT(e.ToString(), HasSubstr("toy.yaml:12:10"));
+  EXPECT_THAT(e.message, HasSubstr("fabric.tiers must be 2 (leaf, spine) or 3"));
+  e = FabricError("fabric:\n  topology: torus\n");
+  EXPECT_THAT(e.message, HasSubstr("expected one of rail_optimized, fat_tree, found 'torus'"));
+  e = FabricError("fabric:\n  oversubscription: 0.5\n");
+  EXPECT_THAT(e.message, HasSubstr("fabric.oversubscription must be >= 1, found 0.5"));
+  e = FabricError("fabric:\n  gpus_per_nic: 3\n");
+  EXPECT_THAT(e.message, HasSubstr("fabric.gpus_per_nic must divide node.gpus_per_node (8)"));
+  e = FabricError("fabric:\n  nvls: yes\n");
+  EXPECT_THAT(e.message, HasSubstr("fabric.nvls: expected true or false"));
+  e = FabricError("fabric:\n  nvls_efficiency: 1.5\n");
+  EXPECT_THAT(e.message, HasSubstr("fabric.nvls_efficiency must be in (0, 1], found 1.5"));
+  e = FabricError("fabric:\n  spines: 4\n");
+  EXPECT_THAT(e.message, HasSubstr("spines"));
+  EXPECT_THAT(e.message, HasSubstr("oversubscription"));  // the valid keys are listed
+  // A topology the builder cannot derive the NIC sharing of.
+  const HardwareProfile odd = Toy(8, 3);
+  EXPECT_THAT(BuildTopology(odd, 2).error().message,
+              HasSubstr("cannot derive fabric.gpus_per_nic"));
+}
+
+}  // namespace
+}  // namespace foresight::hw
