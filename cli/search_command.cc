@@ -26,6 +26,7 @@ struct SearchArgs {
   bool resume = false;
   std::int64_t max_micro_batch = 16;
   std::vector<std::string> sets;
+  std::vector<std::string> axes;
 };
 
 int RunSearchCommand(const SearchArgs& args) {
@@ -48,6 +49,12 @@ int RunSearchCommand(const SearchArgs& args) {
   search::SearchOptions options;
   options.objective = *search::ParseObjective(args.objective);
   options.space.max_micro_batch = args.max_micro_batch;
+  for (const std::string& axis : args.axes) {
+    if (Status st = search::ApplyAxis(axis, &options.space); !st.ok()) {
+      if (root) std::cerr << "error: " << st.error().ToString() << "\n";
+      return 2;
+    }
+  }
   options.run.jobs = args.jobs;
   options.run.progress = ::isatty(STDERR_FILENO) != 0;
   options.run.out_path = args.out;
@@ -58,6 +65,7 @@ int RunSearchCommand(const SearchArgs& args) {
   text << in.rdbuf();
   options.fingerprint = text.str();
   for (const std::string& s : args.sets) options.fingerprint += "\n--set " + s;
+  for (const std::string& a : args.axes) options.fingerprint += "\n--axis " + a;
 
   Result<search::SearchReport> report = search::RunSearch(*scenario, options);
   if (!report.ok()) return fail(report.error());
@@ -98,6 +106,9 @@ CLI::App* AddSearchCommand(CLI::App& app, int* exit_code) {
                    "largest micro_batch to try (default 16)")
       ->check(CLI::PositiveNumber);
   search->add_option("--set", args->sets, "override a scenario key, e.g. --set cluster.nodes=64");
+  search->add_option("--axis", args->axes,
+                     "values an axis may take, e.g. --axis zero=0,1 --axis cp=1,2 (tp, pp, cp, ep, "
+                     "micro_batch, vpp, zero, schedule, recompute, sequence_parallel)");
   search->callback([args, exit_code]() { *exit_code = RunSearchCommand(*args); });
   return search;
 }

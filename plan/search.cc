@@ -7,6 +7,7 @@
 
 #include "models/ops/layer_builder.h"
 #include "plan/memory.h"
+#include "plan/parallel.h"
 #include "plan/schedule.h"
 
 namespace foresight::plan {
@@ -46,12 +47,74 @@ void TpAxis(const Context& c, const PlanPoint& p, std::vector<PlanPoint>* out) {
   }
 }
 
+// Context parallel: divisors of seq_len / 2 (causal load balancing splits each sequence in
+// 2 * cp chunks) with tp * cp dividing the world. Empty list: the base plan's cp.
+void CpAxis(const Context& c, const PlanPoint& p, std::vector<PlanPoint>* out) {
+  if (c.space.cp.empty()) {
+    out->push_back(p);
+    return;
+  }
+  for (std::int64_t cp : c.space.cp) {
+    if (cp < 1 || (c.model.seq_len / 2) % cp != 0 || c.model.seq_len % 2 != 0 ||
+        c.cluster.world_size() % (p.plan.tp * cp) != 0) {
+      continue;
+    }
+    PlanPoint v = p;
+    v.plan.cp = cp;
+    out->push_back(std::move(v));
+  }
+}
+
 void PpAxis(const Context& c, const PlanPoint& p, std::vector<PlanPoint>* out) {
+  const std::int64_t tp_cp = p.plan.tp * p.plan.cp;
   for (std::int64_t pp : Divisors(c.model.layers)) {
-    if (c.cluster.world_size() % (p.plan.tp * pp) != 0 || !Allowed(c.space.pp, pp)) continue;
+    if (c.cluster.world_size() % (tp_cp * pp) != 0 || !Allowed(c.space.pp, pp)) continue;
     PlanPoint v = p;
     v.plan.pp = pp;
-    v.plan.dp = c.cluster.world_size() / (p.plan.tp * pp);
+    v.plan.dp = c.cluster.world_size() / (tp_cp * pp);
+    out->push_back(std::move(v));
+  }
+}
+
+// Expert parallel (MoE only): ep divides the experts and dp * cp (Megatron-Core). Empty list:
+// the base plan's ep.
+void EpAxis(const Context& c, const PlanPoint& p, std::vector<PlanPoint>* out) {
+  if (c.space.ep.empty() || !c.model.moe.enabled()) {
+    out->push_back(p);
+    return;
+  }
+  for (std::int64_t ep : c.space.ep) {
+    if (ep < 1 || c.model.moe.experts % ep != 0 || (p.plan.dp * p.plan.cp) % ep != 0) continue;
+    PlanPoint v = p;
+    v.plan.ep = ep;
+    out->push_back(std::move(v));
+  }
+}
+
+// ZeRO stage; stages > 0 only when there is a data-parallel group (dp * cp > 1) to shard over.
+void ZeroAxis(const Context& c, const PlanPoint& p, std::vector<PlanPoint>* out) {
+  if (c.space.zero.empty()) {
+    out->push_back(p);
+    return;
+  }
+  for (std::int64_t zero : c.space.zero) {
+    if (zero < 0 || zero > 3 || (zero > 0 && p.plan.dp * p.plan.cp == 1)) continue;
+    PlanPoint v = p;
+    v.plan.zero = zero;
+    out->push_back(std::move(v));
+  }
+}
+
+// Sequence parallelism; true only with tp > 1 (with tp = 1 it is the same step).
+void SequenceParallelAxis(const Context& c, const PlanPoint& p, std::vector<PlanPoint>* out) {
+  if (c.space.sequence_parallel.empty()) {
+    out->push_back(p);
+    return;
+  }
+  for (bool sp : c.space.sequence_parallel) {
+    if (sp && p.plan.tp == 1) continue;
+    PlanPoint v = p;
+    v.plan.sequence_parallel = sp;
     out->push_back(std::move(v));
   }
 }
@@ -112,7 +175,11 @@ void RecomputeAxis(const Context& c, const PlanPoint& p, std::vector<PlanPoint>*
 }
 
 // The axes in enumeration order (first varies slowest). Add new plan features here.
-std::vector<Axis> Axes() { return {TpAxis, PpAxis, MicroBatchAxis, ScheduleAxis, RecomputeAxis}; }
+std::vector<Axis> Axes() {
+  return {TpAxis,        CpAxis,         PpAxis,
+          EpAxis,        MicroBatchAxis, ScheduleAxis,
+          RecomputeAxis, ZeroAxis,       SequenceParallelAxis};
+}
 
 // Parameters of one layer that tensor parallelism replicates (compile.cc's rule).
 double ReplicatedLayerParams(const ops::ModelConfig& m) {
@@ -152,7 +219,16 @@ double MemoryLowerBoundBytes(const StepInput& in) {
   const double t = static_cast<double>(tp);
   const ops::ParameterCounts counts = ops::CountParameters(m);
   const double replicated = ReplicatedLayerParams(m);
-  const double layer_params = (static_cast<double>(counts.per_layer) - replicated) / t + replicated;
+  double layer_params = (static_cast<double>(counts.per_layer) - replicated) / t + replicated;
+  if (m.moe.enabled()) {
+    // An MoE layer's dense part is TP-sharded (the router replicated) and its routed experts
+    // are sharded by tp * ep (compile.cc); the bound takes the smaller layer.
+    const double router = static_cast<double>(m.hidden * m.moe.experts);
+    const double moe_layer_params =
+        (static_cast<double>(counts.moe_layer_dense) - replicated - router) / t + replicated +
+        router + static_cast<double>(counts.moe_layer_experts) / (t * static_cast<double>(plan.ep));
+    layer_params = std::min(layer_params, moe_layer_params);
+  }
   const double word_embedding = static_cast<double>(m.vocab) * static_cast<double>(m.hidden);
   const std::vector<std::int64_t> stage_layers = StageLayers(m, plan);
   // Chunks per rank (interleaved-1f1b): in-flight counts chunk-micro-batches of 1/vpp stage.
@@ -164,17 +240,32 @@ double MemoryLowerBoundBytes(const StepInput& in) {
   options.dtype = in.training.dtype;
   options.flash_attention = plan.flash_attention;
   options.fusion = plan.fusion;
+  options.sequence_parallel = plan.sequence_parallel;
+  options.cp = plan.cp;
+  options.cp_comm = plan.cp_comm;
+  options.ep = plan.ep;
   const ops::LayerOps layer = ops::BuildTransformerLayer(m, options);
+  // MoE models: every layer is bounded by the smaller of the dense and the MoE layer (kept
+  // activations and parameters), so the bound stays below the simulation whatever the mix.
+  const ops::LayerOps moe_layer =
+      m.moe.enabled() ? ops::BuildTransformerLayer(m, options, true) : layer;
+  // Full recompute keeps each layer's input, sequence-sharded by tp with sequence parallelism;
+  // context parallelism splits the sequence (compile.cc's rules).
   const double layer_input_bytes =
-      static_cast<double>(in.training.micro_batch * m.seq_len * m.hidden * dtype_bytes);
+      static_cast<double>(in.training.micro_batch * (m.seq_len / plan.cp) * m.hidden *
+                          dtype_bytes) /
+      (plan.sequence_parallel ? t : 1.0);
   // Layers kept whole and layers fully recomputed per chunk (compile.cc's rule, plan/memory.h).
   const Recompute kept_mode =
       plan.recompute == Recompute::kSelective ? Recompute::kSelective : Recompute::kNone;
   auto chunk_saved = [&](std::int64_t chunk_layers) {
     const auto recomputed = static_cast<double>(RecomputedLayersPerStage(m, plan, chunk_layers));
     const double kept_layers = static_cast<double>(chunk_layers) - recomputed;
-    return recomputed * LayerKeptBytes(layer, Recompute::kFull, layer_input_bytes) +
-           kept_layers * LayerKeptBytes(layer, kept_mode, layer_input_bytes);
+    auto kept = [&](Recompute mode) {
+      return std::min(LayerKeptBytes(layer, mode, layer_input_bytes),
+                      LayerKeptBytes(moe_layer, mode, layer_input_bytes));
+    };
+    return recomputed * kept(Recompute::kFull) + kept_layers * kept(kept_mode);
   };
   const double embedding_saved = ops::BuildEmbedding(m, options).saved_activation_bytes;
   const double head_saved = ops::BuildHead(m, options).saved_activation_bytes;
@@ -197,7 +288,11 @@ double MemoryLowerBoundBytes(const StepInput& in) {
     }
     // Device model states in whole bytes, truncated as compile.cc stores them. ZeRO-3's
     // gathered layers come on top in the simulation, so leaving them out keeps a lower bound.
-    const ModelStates st = ComputeModelStates(params, in.training.dtype, plan);
+    // ZeRO shards over the gradient-reduction group, dp * cp ranks (plan/parallel.h); routed
+    // experts shard over fewer ranks, so counting every parameter as dense keeps a lower bound.
+    Plan folded = plan;
+    folded.dp = GradReduceRanks(plan);
+    const ModelStates st = StageModelStates(params, 0.0, in.training.dtype, folded);
     auto whole = [](double v) { return static_cast<double>(static_cast<std::int64_t>(v)); };
     const double states = whole(st.weights) + whole(st.gradients) + whole(st.optimizer);
     double activations = 0;

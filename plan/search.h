@@ -1,15 +1,18 @@
 // Plan-space enumeration and a cheap memory lower bound for pruning (docs/search.md).
 //
-// EnumeratePlans walks a list of axes (tp, pp, micro_batch, schedule, recompute — the choices
-// plan::Plan supports today). Each axis expands a partial point into its variants, generating
-// only values that can be valid (tp divides heads, kv_heads and ffn_hidden; pp divides layers;
-// tp*pp divides the world; micro_batch*dp divides global_batch), so divisibility prunes before
-// anything is built; every surviving point is then checked by ValidateAndResolve, so the rules
-// are never duplicated in a way that could drift. A new plan feature (zero, offload, vpp, ...)
-// is one more axis: a function appended to the list in search.cc's Axes().
+// EnumeratePlans walks a list of axes (tp, cp, pp, ep, micro_batch, schedule, recompute, zero,
+// sequence_parallel; cp, ep, zero and sequence_parallel only when SearchSpace lists values). Each
+// axis expands a partial point into its variants, generating only values that can be valid (tp
+// divides heads, kv_heads and ffn_hidden; pp divides layers; tp*pp divides the world;
+// micro_batch*dp divides global_batch), so divisibility prunes before anything is built; every
+// surviving point is then checked by ValidateAndResolve, so the rules are never duplicated in a way
+// that could drift. A new plan feature (zero, offload, vpp, ...) is one more axis: a function
+// appended to the list in search.cc's Axes().
 //
-// Order is deterministic: tp ascending, then pp, micro_batch, schedule (gpipe, 1f1b), recompute
-// (none, full), the first axis varying slowest. With pp = 1 both schedules are the same step,
+// Order is deterministic: tp ascending, then cp, pp, ep, micro_batch, schedule (gpipe, 1f1b),
+// recompute (none, full), zero, sequence_parallel, the first axis varying slowest. Values that
+// give the same step are generated once: zero > 0 needs dp*cp > 1; sequence_parallel needs
+// tp > 1. With pp = 1 both schedules are the same step,
 // so only 1f1b is kept.
 //
 // MemoryLowerBoundBytes is a lower bound on SimulateStep's peak_bytes: per stage, the resident
@@ -44,6 +47,12 @@ struct SearchSpace {
   // interleaved-1f1b chunks; empty: every vpp >= 2 dividing the layers of a stage.
   std::vector<std::int64_t> vpp;
   std::vector<Recompute> recomputes = {Recompute::kNone, Recompute::kFull};
+  // Axes added with the parallelism features; empty = keep the base plan's value (the default,
+  // so a default search is the tp/pp/micro_batch/schedule/recompute space above).
+  std::vector<std::int64_t> cp;         // context parallel sizes (divide seq_len / 2)
+  std::vector<std::int64_t> ep;         // expert parallel sizes (MoE models only)
+  std::vector<std::int64_t> zero;       // ZeRO stages 0-3
+  std::vector<bool> sequence_parallel;  // false/true; true is only tried with tp > 1
 };
 
 // One point of the plan space: a validated plan (dp resolved) and the training settings it

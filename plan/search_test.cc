@@ -98,6 +98,65 @@ TEST(EnumeratePlansTest, GlobalBatchNotDivisibleByAnyDpGivesNothing) {
   EXPECT_TRUE(e.points.empty());
 }
 
+TEST(EnumeratePlansTest, ParallelismAxesByHand) {
+  // SmallModel (seq 128) on 1 node x 8 GPUs, global_batch 16; tp 2, pp 1, micro_batch 1, 1f1b,
+  // no recompute. cp in {1, 2} (both divide seq/2 = 64, tp*cp divides 8): dp = 8/(2*cp) = 4 or
+  // 2. zero in {0, 1}: dp*cp = 4 > 1 for both, so both stages. sequence_parallel in {false,
+  // true}: tp = 2 > 1, both. 2 x 2 x 2 = 8 plans, cp slowest, sequence_parallel fastest.
+  SearchSpace space;
+  space.tp = {2};
+  space.pp = {1};
+  space.micro_batch = {1};
+  space.schedules = {Schedule::k1F1B};
+  space.recomputes = {Recompute::kNone};
+  space.cp = {1, 2};
+  space.zero = {0, 1};
+  space.sequence_parallel = {false, true};
+  const Enumeration e = EnumeratePlans(SmallModel(), ClusterConfig{"x", 1, 8},
+                                       TrainingConfig{16, 1, Dtype::kBf16}, Plan{}, space);
+  ASSERT_EQ(e.points.size(), 8u);
+  EXPECT_EQ(e.rejected, 0);
+  EXPECT_EQ(e.points[0].plan.cp, 1);
+  EXPECT_EQ(e.points[0].plan.dp, 4);
+  EXPECT_FALSE(e.points[0].plan.sequence_parallel);
+  EXPECT_TRUE(e.points[1].plan.sequence_parallel);
+  EXPECT_EQ(e.points[2].plan.zero, 1);
+  EXPECT_EQ(e.points[4].plan.cp, 2);
+  EXPECT_EQ(e.points[4].plan.dp, 2);
+  // tp 1: sequence parallelism is the same step, so only `false` is generated; with 1 GPU
+  // (dp*cp = 1) ZeRO has nothing to shard, so only stage 0.
+  space.tp = {1};
+  space.cp = {};
+  const Enumeration one = EnumeratePlans(SmallModel(), ClusterConfig{"x", 1, 1},
+                                         TrainingConfig{16, 1, Dtype::kBf16}, Plan{}, space);
+  ASSERT_EQ(one.points.size(), 1u);
+  EXPECT_EQ(one.points[0].plan.zero, 0);
+  EXPECT_FALSE(one.points[0].plan.sequence_parallel);
+}
+
+TEST(EnumeratePlansTest, ExpertParallelAxisDividesExpertsAndDataParallel) {
+  // 4 experts on 1 node x 8 GPUs, tp 1, pp 1 (dp 8): ep in {1, 2, 3, 4, 8} keeps the values
+  // that divide both 4 experts and dp*cp = 8 -> {1, 2, 4}.
+  ops::ModelConfig moe = SmallModel();
+  moe.moe.experts = 4;
+  moe.moe.top_k = 2;
+  moe.moe.capacity_factor = 1.0;
+  moe.moe.expert_ffn_hidden = 512;
+  SearchSpace space;
+  space.tp = {1};
+  space.pp = {1};
+  space.micro_batch = {1};
+  space.schedules = {Schedule::k1F1B};
+  space.recomputes = {Recompute::kNone};
+  space.ep = {1, 2, 3, 4, 8};
+  const Enumeration e = EnumeratePlans(moe, ClusterConfig{"x", 1, 8},
+                                       TrainingConfig{16, 1, Dtype::kBf16}, Plan{}, space);
+  ASSERT_EQ(e.points.size(), 3u);
+  EXPECT_EQ(e.points[0].plan.ep, 1);
+  EXPECT_EQ(e.points[1].plan.ep, 2);
+  EXPECT_EQ(e.points[2].plan.ep, 4);
+}
+
 StepInput InputFor(const hw::HardwareProfile& hw, const ops::ModelConfig& model,
                    const ClusterConfig& cluster, const PlanPoint& p) {
   return StepInput{model, hw, cluster, p.training, p.plan};
@@ -165,6 +224,46 @@ TEST(MemoryLowerBoundTest, NeverPrunesAPlanThatFits) {
   }
   EXPECT_GT(pruned, 0);   // the test exercises pruning
   EXPECT_GT(fitting, 0);  // and plans that fit
+}
+
+TEST(MemoryLowerBoundTest, NeverExceedsTheSimulationWithContextSequenceAndExpertParallelism) {
+  // The bound follows compile.cc for sequence parallelism (kept inputs sharded by tp), context
+  // parallelism (s/cp tokens, ZeRO over dp*cp) and MoE layers (the smaller of the dense and MoE
+  // layer): simulated peak >= bound for every plan of a space with those axes.
+  ops::ModelConfig model;
+  model.layers = 4;
+  model.hidden = 512;
+  model.heads = 8;
+  model.kv_heads = 8;
+  model.ffn_hidden = 2048;
+  model.vocab = 8000;
+  model.seq_len = 1024;
+  model.moe.experts = 4;
+  model.moe.top_k = 2;
+  model.moe.capacity_factor = 1.25;
+  model.moe.expert_ffn_hidden = 1024;
+  const hw::HardwareProfile gpu = *hw::LoadHardware("dgx-h100");
+  const ClusterConfig cluster{"dgx-h100", 1, 8};
+  SearchSpace space;
+  space.max_micro_batch = 2;
+  space.schedules = {Schedule::k1F1B};
+  space.recomputes = {Recompute::kNone, Recompute::kSelective, Recompute::kFull};
+  space.cp = {1, 2};
+  space.ep = {1, 2, 4};
+  space.zero = {0, 1, 3};
+  space.sequence_parallel = {false, true};
+  const Enumeration e =
+      EnumeratePlans(model, cluster, TrainingConfig{16, 1, Dtype::kBf16}, Plan{}, space);
+  ASSERT_GT(e.points.size(), 50u);
+  for (const PlanPoint& p : e.points) {
+    const StepInput in = InputFor(gpu, model, cluster, p);
+    Result<StepResult> r = SimulateStep(in);
+    ASSERT_TRUE(r.ok());
+    EXPECT_LE(MemoryLowerBoundBytes(in), r->peak_bytes)
+        << "tp " << p.plan.tp << " cp " << p.plan.cp << " pp " << p.plan.pp << " ep " << p.plan.ep
+        << " zero " << p.plan.zero << " sp " << p.plan.sequence_parallel << " "
+        << RecomputeName(p.plan.recompute) << " mb " << p.training.micro_batch;
+  }
 }
 
 }  // namespace

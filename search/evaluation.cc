@@ -19,6 +19,11 @@ std::vector<std::string> OutputColumns() {
           "micro_batches",
           "schedule",
           "recompute",
+          "vpp",
+          "cp",
+          "ep",
+          "zero",
+          "sequence_parallel",
           "step_time_s",
           "tokens_per_s",
           "samples_per_s",
@@ -73,6 +78,11 @@ void EvaluateScenario(const scenarios::Scenario& s, Row* row) {
   j["micro_batches"] = r.micro_batches;
   j["schedule"] = std::string(plan::ScheduleName(s.plan.schedule));
   j["recompute"] = std::string(plan::RecomputeName(s.plan.recompute));
+  j["vpp"] = s.plan.vpp;
+  j["cp"] = s.plan.cp;
+  j["ep"] = s.plan.ep;
+  j["zero"] = s.plan.zero;
+  j["sequence_parallel"] = s.plan.sequence_parallel;
   j["step_time_s"] = r.step_time_s;
   j["tokens_per_s"] = r.tokens_per_s;
   j["samples_per_s"] = r.samples_per_s;

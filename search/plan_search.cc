@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <string>
 
 #include "search/evaluation.h"
 
@@ -32,10 +33,26 @@ std::string ClusterLabel(const ClusterChoice& c) {
          std::to_string(c.cluster.world_size()) + " GPUs)";
 }
 
+// The choices beyond tp/pp/dp/micro_batch/schedule/recompute, only where they are not the
+// defaults (vpp 1, cp 1, ep 1, zero 0, no sequence parallelism).
+std::string Extra(const Json& r) {
+  std::string out;
+  for (const char* key : {"vpp", "cp", "ep", "zero"}) {
+    if (r.contains(key) && r[key].is_number() && r[key].get<double>() != (key[0] == 'z' ? 0 : 1)) {
+      out += " " + std::string(key) + TextOf(r, key);
+    }
+  }
+  if (r.contains("sequence_parallel") && r["sequence_parallel"].is_boolean() &&
+      r["sequence_parallel"].get<bool>()) {
+    out += " sp";
+  }
+  return out;
+}
+
 std::string PlanLabel(const Json& r) {
   return "tp" + TextOf(r, "tp") + " pp" + TextOf(r, "pp") + " dp" + TextOf(r, "dp") + " mb" +
          TextOf(r, "micro_batch") + " " + TextOf(r, "schedule") +
-         " recompute=" + TextOf(r, "recompute");
+         " recompute=" + TextOf(r, "recompute") + Extra(r);
 }
 
 std::string ObjectiveUnit(Objective o) {
@@ -57,8 +74,8 @@ std::string Separation(const SearchReport& report, const Row& prev, const Row& n
   std::string out =
       "+" + Fixed(a > 0 ? 100 * (b - a) / a : 0.0, 2) + "% " + ObjectiveName(report.objective);
   std::string diffs;
-  for (const char* key :
-       {"hardware", "nodes", "tp", "pp", "dp", "micro_batch", "schedule", "recompute"}) {
+  for (const char* key : {"hardware", "nodes", "tp", "cp", "pp", "dp", "ep", "micro_batch",
+                          "schedule", "vpp", "recompute", "zero", "sequence_parallel"}) {
     const std::string x = TextOf(prev.record, key);
     const std::string y = TextOf(next.record, key);
     if (x != y) diffs += (diffs.empty() ? "" : ", ") + std::string(key) + " " + x + " -> " + y;
@@ -85,6 +102,116 @@ std::string Separation(const SearchReport& report, const Row& prev, const Row& n
 }
 
 }  // namespace
+
+namespace {
+
+std::vector<std::string> SplitComma(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : text) {
+    if (ch == ',') {
+      out.push_back(cur);
+      cur.clear();
+    } else if (ch != ' ') {
+      cur += ch;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+}  // namespace
+
+Status ApplyAxis(const std::string& text, plan::SearchSpace* space) {
+  static const char* kKeys =
+      "tp, pp, cp, ep, micro_batch, vpp, zero, schedule, recompute, sequence_parallel";
+  const std::size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
+    return Error{"--axis '" + text + "': expected KEY=V1,V2,... with KEY one of " + kKeys, "", 0,
+                 0};
+  }
+  const std::string key = text.substr(0, eq);
+  const std::vector<std::string> values = SplitComma(text.substr(eq + 1));
+  auto bad = [&](const std::string& v, const std::string& expected) {
+    return Error{"--axis " + key + ": '" + v + "' is not " + expected, "", 0, 0};
+  };
+  std::vector<std::int64_t> ints;
+  auto read_ints = [&](std::int64_t lo, std::int64_t hi) -> Status {
+    for (const std::string& v : values) {
+      std::size_t used = 0;
+      long long n = 0;
+      try {
+        n = std::stoll(v, &used);
+      } catch (...) {
+        used = 0;
+      }
+      if (v.empty() || used != v.size() || n < lo || n > hi) {
+        return bad(v, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      }
+      ints.push_back(n);
+    }
+    return Status::Ok();
+  };
+  constexpr std::int64_t kBig = 1 << 20;
+  if (key == "tp" || key == "pp" || key == "cp" || key == "ep" || key == "micro_batch" ||
+      key == "vpp") {
+    if (Status st = read_ints(1, kBig); !st.ok()) return st;
+    if (key == "tp") space->tp = ints;
+    if (key == "pp") space->pp = ints;
+    if (key == "cp") space->cp = ints;
+    if (key == "ep") space->ep = ints;
+    if (key == "micro_batch") space->micro_batch = ints;
+    if (key == "vpp") space->vpp = ints;
+    return Status::Ok();
+  }
+  if (key == "zero") {
+    if (Status st = read_ints(0, 3); !st.ok()) return st;
+    space->zero = ints;
+    return Status::Ok();
+  }
+  if (key == "schedule") {
+    std::vector<plan::Schedule> out;
+    for (const std::string& v : values) {
+      bool found = false;
+      for (plan::Schedule s : {plan::Schedule::kGpipe, plan::Schedule::k1F1B,
+                               plan::Schedule::kInterleaved1F1B, plan::Schedule::kZbH1}) {
+        if (v == plan::ScheduleName(s)) {
+          out.push_back(s);
+          found = true;
+        }
+      }
+      if (!found) return bad(v, "a schedule (gpipe, 1f1b, interleaved-1f1b, zb-h1)");
+    }
+    space->schedules = out;
+    return Status::Ok();
+  }
+  if (key == "recompute") {
+    std::vector<plan::Recompute> out;
+    for (const std::string& v : values) {
+      bool found = false;
+      for (plan::Recompute r :
+           {plan::Recompute::kNone, plan::Recompute::kSelective, plan::Recompute::kFull}) {
+        if (v == plan::RecomputeName(r)) {
+          out.push_back(r);
+          found = true;
+        }
+      }
+      if (!found) return bad(v, "a recompute mode (none, selective, full)");
+    }
+    space->recomputes = out;
+    return Status::Ok();
+  }
+  if (key == "sequence_parallel") {
+    std::vector<bool> out;
+    for (const std::string& v : values) {
+      if (v != "true" && v != "false") return bad(v, "true or false");
+      out.push_back(v == "true");
+    }
+    space->sequence_parallel = out;
+    return Status::Ok();
+  }
+  return Error{"--axis '" + text + "': unknown axis '" + key + "'; valid axes: " + kKeys, "", 0, 0};
+}
 
 std::optional<Objective> ParseObjective(const std::string& name) {
   if (name == "step_time") return Objective::kStepTime;
@@ -185,7 +312,10 @@ Result<SearchReport> RunSearch(const scenarios::Scenario& scenario, const Search
            std::to_string(p.plan.plan.tp) + "/pp" + std::to_string(p.plan.plan.pp) + "/mb" +
            std::to_string(p.plan.training.micro_batch) + "/" +
            std::string(plan::ScheduleName(p.plan.plan.schedule)) + "/" +
-           std::string(plan::RecomputeName(p.plan.plan.recompute));
+           std::string(plan::RecomputeName(p.plan.plan.recompute)) + "/vpp" +
+           std::to_string(p.plan.plan.vpp) + "/cp" + std::to_string(p.plan.plan.cp) + "/ep" +
+           std::to_string(p.plan.plan.ep) + "/zero" + std::to_string(p.plan.plan.zero) +
+           (p.plan.plan.sequence_parallel ? "/sp" : "");
   };
   auto hash_of = [&](std::int64_t i) {
     return HashInputs(options.fingerprint + "\n" + describe(i));

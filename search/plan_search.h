@@ -29,6 +29,12 @@ enum class Objective { kStepTime, kCostPerToken, kTimeToTrain };
 std::optional<Objective> ParseObjective(const std::string& name);
 std::string ObjectiveName(Objective objective);
 
+// Applies one `--axis KEY=V1,V2,...` text to `space`: the values an axis may take. Keys: tp,
+// pp, cp, ep, micro_batch, vpp, zero (integers), schedule (gpipe, 1f1b, interleaved-1f1b,
+// zb-h1), recompute (none, selective, full), sequence_parallel (true, false). Errors name the
+// text, what was wrong and the valid keys or values.
+Status ApplyAxis(const std::string& text, plan::SearchSpace* space);
+
 struct SearchOptions {
   Objective objective = Objective::kStepTime;
   plan::SearchSpace space;

@@ -97,5 +97,32 @@ TEST(RunSearchTest, ObjectivesNeedTheirInputs) {
             std::string::npos);
 }
 
+TEST(ApplyAxisTest, SetsEachAxisAndRejectsBadText) {
+  plan::SearchSpace space;
+  ASSERT_TRUE(ApplyAxis("zero=0,1,3", &space).ok());
+  EXPECT_EQ(space.zero, (std::vector<std::int64_t>{0, 1, 3}));
+  ASSERT_TRUE(ApplyAxis("cp=1, 2", &space).ok());
+  EXPECT_EQ(space.cp, (std::vector<std::int64_t>{1, 2}));
+  ASSERT_TRUE(ApplyAxis("schedule=1f1b,interleaved-1f1b", &space).ok());
+  EXPECT_EQ(space.schedules,
+            (std::vector<plan::Schedule>{plan::Schedule::k1F1B, plan::Schedule::kInterleaved1F1B}));
+  ASSERT_TRUE(ApplyAxis("recompute=selective", &space).ok());
+  EXPECT_EQ(space.recomputes, (std::vector<plan::Recompute>{plan::Recompute::kSelective}));
+  ASSERT_TRUE(ApplyAxis("sequence_parallel=true,false", &space).ok());
+  EXPECT_EQ(space.sequence_parallel, (std::vector<bool>{true, false}));
+
+  const Status unknown = ApplyAxis("tpp=1", &space);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("unknown axis 'tpp'; valid axes: tp, pp"),
+            std::string::npos);
+  const Status zero = ApplyAxis("zero=4", &space);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error().message.find("'4' is not an integer in [0, 3]"), std::string::npos);
+  EXPECT_FALSE(ApplyAxis("tp=2x", &space).ok());
+  EXPECT_FALSE(ApplyAxis("tp=", &space).ok());
+  EXPECT_FALSE(ApplyAxis("schedule=1f2b", &space).ok());
+  EXPECT_FALSE(ApplyAxis("sequence_parallel=yes", &space).ok());
+}
+
 }  // namespace
 }  // namespace foresight::search
