@@ -307,6 +307,33 @@ bool FitNvls(hw::HardwareProfile& profile, const std::vector<const Series*>& ser
   return true;
 }
 
+// fabric.ring_ramp_bytes_per_rank (the ring ramp of models/hw/algorithms.h) by golden-section
+// search over log(r) on [log 4 KiB, log 1 GiB] with the links fixed; kept only when it lowers
+// the objective below the model without the ramp (r = 0), else left at 0. Returns whether set.
+bool FitRamp(hw::HardwareProfile& profile, const std::vector<const Series*>& series) {
+  double& c = profile.fabric.ring_ramp_bytes_per_rank;
+  c = 0;
+  const double f_off = Objective(profile, series);
+  const double ratio = (std::sqrt(5.0) - 1) / 2;
+  double a = std::log(4096.0), b = std::log(1073741824.0);
+  for (int i = 0; i < 60; ++i) {
+    const double x1 = b - ratio * (b - a), x2 = a + ratio * (b - a);
+    c = std::exp(x1);
+    const double f1 = Objective(profile, series);
+    c = std::exp(x2);
+    const double f2 = Objective(profile, series);
+    if (f1 < f2) {
+      b = x2;
+    } else {
+      a = x1;
+    }
+  }
+  c = std::exp((a + b) / 2);
+  if (Objective(profile, series) < f_off) return true;
+  c = 0;
+  return false;
+}
+
 std::string Format(const char* format, double a) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, format, a);
@@ -341,12 +368,15 @@ Result<std::string> ValidateCollectives(const std::string& data_dir) {
     Result<hw::HardwareProfile> base = hw::LoadHardware(series.front()->base);
     if (!base.ok()) return base.error();
     hw::HardwareProfile profile = *base;
-    // Collectives only: NCCL runs send/recv on its own p2p channels (fewer per peer), whose
-    // throughput the collective links do not describe; send/recv series are predicted only.
-    std::vector<const Series*> intra, inter;
+    // NCCL runs send/recv on its own p2p channels (fewer per peer), whose throughput the
+    // collective links do not describe: send/recv series are fitted apart (p2p links below).
+    std::vector<const Series*> intra, inter, p2p_intra, p2p_inter;
     for (const Series* s : series) {
-      if (s->op == hw::NetOp::kSendRecv) continue;
-      (s->nodes == 1 ? intra : inter).push_back(s);
+      if (s->op == hw::NetOp::kSendRecv) {
+        (s->nodes == 1 ? p2p_intra : p2p_inter).push_back(s);
+      } else {
+        (s->nodes == 1 ? intra : inter).push_back(s);
+      }
     }
     LinkFit up = FitLink(profile, profile.node.scale_up, intra);
     bool nvls = FitNvls(profile, intra);
@@ -354,9 +384,26 @@ Result<std::string> ValidateCollectives(const std::string& data_dir) {
       up = FitLink(profile, profile.node.scale_up, intra);
       FitNvls(profile, intra);
     }
-    const LinkFit nic = FitLink(profile, profile.network.nic, inter);
-    for (const auto& [name, link, fit] : {std::tuple{"scale_up", profile.node.scale_up, up},
-                                          std::tuple{"nic", profile.network.nic, nic}}) {
+    LinkFit nic = FitLink(profile, profile.network.nic, inter);
+    std::vector<const Series*> collectives = intra;
+    collectives.insert(collectives.end(), inter.begin(), inter.end());
+    const bool ramp = FitRamp(profile, collectives);
+    if (ramp) {  // the links again with the ramp, then the ramp once more
+      up = FitLink(profile, profile.node.scale_up, intra);
+      if (nvls) FitNvls(profile, intra);
+      nic = FitLink(profile, profile.network.nic, inter);
+      FitRamp(profile, collectives);
+    }
+    // Point-to-point links: the same profile with scale_up and nic refitted from the family's
+    // send/recv series only (NCCL's p2p channels); used for the send/recv series.
+    hw::HardwareProfile p2p = profile;
+    const LinkFit p2p_up = FitLink(p2p, p2p.node.scale_up, p2p_intra);
+    const LinkFit p2p_nic = FitLink(p2p, p2p.network.nic, p2p_inter);
+    std::vector<std::tuple<std::string, hw::LinkSpec, LinkFit>> links = {
+        {"scale_up", profile.node.scale_up, up}, {"nic", profile.network.nic, nic}};
+    if (p2p_up.fitted) links.emplace_back("p2p scale_up", p2p.node.scale_up, p2p_up);
+    if (p2p_nic.fitted) links.emplace_back("p2p nic", p2p.network.nic, p2p_nic);
+    for (const auto& [name, link, fit] : links) {
       params << "| " << family << " | " << series.front()->base << " | " << name << " | ";
       if (!fit.fitted) {
         params << Format("%.2f", link.latency_seconds * 1e6) << " (catalog) | "
@@ -376,13 +423,24 @@ Result<std::string> ValidateCollectives(const std::string& data_dir) {
                                    profile.fabric.nvls_efficiency / 1e9)
              << " per GPU each way | " << up.points << " | - |\n";
     }
+    if (ramp) {
+      int points = 0;
+      for (const Series* s : collectives) {
+        for (const Point& p : s->points) points += p.fit ? 1 : 0;
+      }
+      params << "| " << family << " | " << series.front()->base << " | ring ramp | - | "
+             << Format("%.2f", profile.fabric.ring_ramp_bytes_per_rank / 1048576.0)
+             << " MiB per rank (ring_ramp_bytes_per_rank) | - | " << points << " | "
+             << Format("%.3f", std::sqrt(Objective(profile, collectives) / points)) << " |\n";
+    }
     for (const Series* s : series) {
       double large_sum = 0, large_worst = 0, small_sum = 0, small_worst = 0;
       int large_n = 0, small_n = 0;
       double largest = 0;
+      const hw::HardwareProfile& model_profile = s->op == hw::NetOp::kSendRecv ? p2p : profile;
       for (const Point& p : s->points) {
         if (p.fit) continue;
-        const double model = ModelSeconds(profile, *s, p.bytes);
+        const double model = ModelSeconds(model_profile, *s, p.bytes);
         largest = std::max(largest, p.bytes);
         if (p.bytes >= kLargeBytes) {
           const double e = p.seconds / model - 1;  // busbw_model / busbw_measured - 1
@@ -398,7 +456,7 @@ Result<std::string> ValidateCollectives(const std::string& data_dir) {
       }
       if (large_n + small_n == 0) continue;
       hw::Pricing chosen;
-      ModelSeconds(profile, *s, largest, &chosen);
+      ModelSeconds(model_profile, *s, largest, &chosen);
       const bool ok_large = large_n == 0 || std::fabs(large_worst) <= 0.10;
       const bool ok_small = small_n == 0 || std::fabs(small_worst) <= 0.20;
       ++total;

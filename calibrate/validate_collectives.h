@@ -8,14 +8,20 @@
 // Split: within every series the distinct sizes are numbered in increasing order; even-numbered
 // sizes are the fit set, odd-numbered sizes the held-out set (both out-of-place and in-place
 // points of a size go to the same side).
-// Fit (collective series only; send/recv series are predicted, never fitted, because NCCL runs
-// point-to-point on separate p2p channels):
+// Fit (collective series; send/recv series get their own links, step 4, because NCCL runs
+// point-to-point on separate p2p channels whose throughput the collective links do not describe):
 // (1) node.scale_up latency_seconds and efficiency from the family's intra-node series, then
 // fabric.nvls_efficiency (golden section) when some of those points are priced with NVLS, then
 // scale_up once more;
 // (2) network.nic latency and efficiency from its inter-node series with scale_up fixed (the
 // catalog's scale_up when the family has no intra-node series; the catalog's nic when it has no
-// inter-node series). Each fit minimises the sum of squared relative time errors
+// inter-node series);
+// (3) fabric.ring_ramp_bytes_per_rank (the ring ramp of models/hw/algorithms.h) by golden
+// section over all collective series with the links fixed, kept only when it lowers the
+// objective; when kept, (1), (2) and (3) once more;
+// (4) "p2p" links: a copy of the fitted profile whose scale_up (nic) is refitted as in (1) ((2))
+// from the family's intra-node (inter-node) send/recv series only; the send/recv series are
+// priced with it. Each fit minimises the sum of squared relative time errors
 // (T_model / T_measured - 1)^2 of the fit points, by Nelder-Mead over log(latency) and
 // log(efficiency), from the catalog values. The model for a series is PriceCollective with the
 // log's algorithm when the model has it (ring, nvls; "default", "sharp" and unknown labels use

@@ -20,7 +20,6 @@ constexpr std::array<double, 3> kTreeLatencyRatio = {0.6 / 3.4, 1.25 / 3.4, 28.0
 constexpr double kNvlsLatencyRatio = 25.0 / 3.4;
 constexpr std::array<double, 3> kRingBaseSeconds = {6.6e-6, 14.0e-6, 8.4e-6};
 constexpr std::array<double, 3> kTreeBaseSeconds = {6.8e-6, 14.0e-6, 0.0};
-
 struct Volume {
   double steps = 0;   // latency steps
   double factor = 0;  // bytes on the busiest link per rank, in units of S
@@ -52,6 +51,15 @@ double RingBandwidth(const HardwareProfile& hw, const GroupSpan& span, double fa
   return std::min(up, span.ranks_per_node * nic);
 }
 
+}  // namespace
+
+double RingRamp(double bytes, std::int32_t ranks, double ramp_bytes_per_rank) {
+  if (ramp_bytes_per_rank <= 0 || bytes <= 0 || ranks <= 0) return 1.0;
+  return std::min(1.0, bytes / (ranks * ramp_bytes_per_rank));
+}
+
+namespace {
+
 std::optional<Pricing> PriceWith(const HardwareProfile& hw, NetOp op, double bytes,
                                  const GroupSpan& span, Algorithm algorithm, Protocol protocol) {
   if (!Supports(hw, op, algorithm, span)) return std::nullopt;
@@ -71,7 +79,8 @@ std::optional<Pricing> PriceWith(const HardwareProfile& hw, NetOp op, double byt
       const Volume v = RingVolume(op, n);
       const double alpha = (nodes > 1 ? alpha_nic : alpha_up) * kRingLatencyRatio[pi];
       out.latency_seconds = kRingBaseSeconds[pi] + v.steps * alpha;
-      out.bytes_seconds = v.factor * s / RingBandwidth(hw, span, bw);
+      out.bytes_seconds = v.factor * s / RingBandwidth(hw, span, bw) /
+                          RingRamp(s, n, hw.fabric.ring_ramp_bytes_per_rank);
       return out;
     }
     case Algorithm::kTree: {

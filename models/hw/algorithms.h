@@ -34,6 +34,17 @@
 //   direct        all_to_all: hw::CollectiveSeconds' pairwise exchange (S/n to every peer);
 //                 send_recv: S / B + alpha, B = up when N = 1 else nic (each rank sends S to
 //                 the next and receives from the previous, as nccl-tests sendrecv_perf).
+// Ring ramp (when fabric.ring_ramp_bytes_per_rank r > 0): NCCL runs a ring on fewer channels
+// (thread blocks, each at a fixed share of the link) for small messages: its "Ring/Tree channel
+// tuning" (NVIDIA/nccl src/enqueue.cc, topoGetAlgoInfo) lowers nc while
+// nBytes < nc * nt * threadThreshold, where the ring's threadThreshold is
+// NCCL_*_THREAD_THRESHOLD times nRanks (src/graph/tuning.cc). So the size from which all
+// channels run grows with n, and below it the bytes term stays flat. Model: the ring's bytes
+// term is divided by RingRamp = min(1, S / (n * r)), i.e. volume * max(S, n * r) / B. r is
+// fitted per system by calibrate/validate_collectives.h (NCCL's own constants, nt = 512 and
+// 64 bytes per thread for Simple with at most 64 channels, put r at <= 2 MiB, but the measured
+// ramps also include NCCL's smaller chunks at mid sizes, so r is fitted, not derived); 0 (the
+// default) leaves the model as it was. Tree, NVLS and the flow level (FlowsFor) have no ramp.
 // Auto: the (algorithm, protocol) pair of least time among ring, tree, nvls (where supported)
 // for the op, direct for all_to_all and send_recv, as NCCL's tuner does (it prices every pair
 // with its model and takes the fastest); hierarchical is never chosen automatically.
@@ -97,6 +108,11 @@ struct Pricing {
   double bytes_seconds = 0;    // bandwidth term
   double seconds() const { return latency_seconds + bytes_seconds; }
 };
+
+// Fraction of the full bandwidth a ring collective of `bytes` on `ranks` ranks gets:
+// min(1, bytes / (ranks * ramp_bytes_per_rank)); 1 when ramp_bytes_per_rank <= 0 (see "Ring
+// ramp" above).
+double RingRamp(double bytes, std::int32_t ranks, double ramp_bytes_per_rank);
 
 // Whether `algorithm` (not kAuto) can run `op` on `span` with `hw` (see above).
 bool Supports(const HardwareProfile& hw, NetOp op, Algorithm algorithm, const GroupSpan& span);

@@ -93,6 +93,9 @@ struct NetworkSpec {
 //   nvls_efficiency   NVLS all-reduce: each GPU sends and receives S once at
 //                     node.scale_up.bandwidth_bytes_per_s * nvls_efficiency (the switch's
 //                     reduction throughput, not the link, limits it).
+//   ring_ramp_bytes_per_rank  bytes per rank from which a ring collective runs at full busbw
+//                     (the ramp of models/hw/algorithms.h; 0 = not modelled, the default). No
+//                     YAML key: set by the collective fit (calibrate/validate_collectives.h).
 struct FabricSpec {
   std::string topology = "rail_optimized";
   std::int32_t tiers = 2;
@@ -103,6 +106,7 @@ struct FabricSpec {
   double switch_latency_seconds = 0;
   bool nvls = false;
   double nvls_efficiency = 0.6;
+  double ring_ramp_bytes_per_rank = 0;
 };
 
 // The host (CPU side) of one node, shared by its gpus_per_node GPUs. Used by the offload plans

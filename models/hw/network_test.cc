@@ -84,6 +84,34 @@ TEST(NetworkTest, SmallMessagesPickLowLatencyProtocol) {
   EXPECT_NEAR(p->latency_seconds, 6.6e-6 + 14 * 5e-6 * 0.6 / 3.4, 1e-12);
 }
 
+TEST(NetworkTest, RingRampFlattensTheBytesTermOfSmallRings) {
+  // Ramp min(1, S / (n * r)) with r = 1 MiB per rank on n = 8 ranks: full from 8 MiB.
+  //   S = 2 MiB -> 0.25; S = 8 MiB and 1 GiB -> 1; r = 0 -> 1 (not modelled).
+  EXPECT_DOUBLE_EQ(RingRamp(2097152, 8, 1048576), 0.25);
+  EXPECT_DOUBLE_EQ(RingRamp(8388608, 8, 1048576), 1.0);
+  EXPECT_DOUBLE_EQ(RingRamp(1073741824.0, 8, 1048576), 1.0);
+  EXPECT_DOUBLE_EQ(RingRamp(1024, 8, 0), 1.0);
+
+  // Priced: toy node (B = 100e9, alpha = 5 us), ring all-reduce of S = 4 MiB on 8 ranks with
+  // r = 1 MiB (ramp 0.5; LL and LL128 ramp alike). Bytes term without protocol factor:
+  // 1.75 * 4194304 / 1e11 / 0.5 = 146.80064 us.
+  //   LL:     6.6 + 70 * 0.6/3.4 + 146.80064 / 0.5    = 312.55 us
+  //   LL128: 14.0 + 70 * 1.9/3.4 + 146.80064 / 0.9375 = 209.70 us
+  //   Simple: 8.4 + 70           + 146.80064          = 225.20 us  -> auto picks LL128.
+  HardwareProfile hw = Toy(8, 8);
+  hw.fabric.ring_ramp_bytes_per_rank = 1048576;
+  Result<Pricing> p =
+      PriceCollective(hw, NetOp::kAllReduce, 4194304, GroupSpan{8, 8, 1}, Algorithm::kRing);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->protocol, Protocol::kLL128);
+  EXPECT_NEAR(p->seconds(), 14e-6 + 70e-6 * 1.9 / 3.4 + 1.75 * 4194304 / 1e11 / 0.5 / 0.9375,
+              1e-12);
+  // At 1 GiB the ramp is 1: the closed form of the uniform ring (first test) again.
+  p = PriceCollective(hw, NetOp::kAllReduce, 1073741824.0, GroupSpan{8, 8, 1}, Algorithm::kRing);
+  ASSERT_TRUE(p.ok());
+  EXPECT_NEAR(p->seconds(), 1.75 * 1073741824.0 / 1e11 + 14 * 5e-6 + 8.4e-6, 1e-12);
+}
+
 TEST(NetworkTest, TreeBeatsRingAtSmallSizesAcrossManyNodes) {
   // 64 nodes, 1 rank each: ring LL latency 6.6 us + 126 * 20 us * 0.6/3.4 = 451.3 us;
   // tree LL latency 6.8 us + 2 * 6 * 20 us * 0.6/3.4 = 49.2 us. Auto picks tree.
