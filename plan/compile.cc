@@ -348,8 +348,10 @@ void Compiler::BuildChunk(std::int64_t v) {
   }
 
   // The host issues each pass's kernels asynchronously: a pass of tiny kernels is host-bound.
-  ApplyHostDispatch(fwd, in_.hardware.host.kernel_dispatch_seconds);
-  ApplyHostDispatch(bwd, in_.hardware.host.kernel_dispatch_seconds);
+  // The queue also drains at every layer (parameter-group) boundary (docs/validation.md,
+  // change 3: selected on the single-node calibration set).
+  ApplyHostDispatch(fwd, in_.hardware.host.kernel_dispatch_seconds, fwd_cuts);
+  ApplyHostDispatch(bwd, in_.hardware.host.kernel_dispatch_seconds, bwd_cuts);
   ApplyHostDispatch(wgt, in_.hardware.host.kernel_dispatch_seconds);
 
   // Activations kept per micro-batch between its forward and its backward (plan/memory.h).

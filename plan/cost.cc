@@ -112,11 +112,20 @@ CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
   return out;
 }
 
-void ApplyHostDispatch(std::vector<CostedOp>& ops, double dispatch_seconds) {
+void ApplyHostDispatch(std::vector<CostedOp>& ops, double dispatch_seconds,
+                       const std::vector<std::int32_t>& restart_at) {
   if (dispatch_seconds <= 0) return;
   const sim::SimTime d = sim::SimTime::FromSeconds(dispatch_seconds);
   sim::SimTime issued, end;
-  for (CostedOp& op : ops) {
+  std::size_t next_restart = 0;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    CostedOp& op = ops[i];
+    while (next_restart < restart_at.size() &&
+           static_cast<std::size_t>(restart_at[next_restart]) <= i) {
+      // The queue is empty here: the host issues the next kernel d after the GPU went idle.
+      if (static_cast<std::size_t>(restart_at[next_restart]) == i) issued = end;
+      ++next_restart;
+    }
     issued += d;
     const sim::SimTime finish = sim::Max(issued, end) + op.duration;
     op.duration = finish - end;

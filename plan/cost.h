@@ -61,9 +61,13 @@ struct GroupSpans {
 // (g_i = the op's priced duration, end_{-1} = 0). Each op's duration becomes end_i - end_{i-1}:
 // its own time plus any wait for the host, so the list's total is end_{n-1}
 // = max over i of (issued_i + g_i + ... + g_{n-1}): max(n * d, sum g) when one side dominates
-// throughout. The queue starts empty at each list (a pass of one micro-batch on one stage);
-// d = 0 leaves every duration unchanged. O(ops).
-void ApplyHostDispatch(std::vector<CostedOp>& ops, double dispatch_seconds);
+// throughout. The queue starts empty at each list (a pass of one micro-batch on one stage) and,
+// when `restart_at` is given, again at each of those op indices (ascending): there the host
+// waits for the GPU to finish the ops before (a synchronisation, issued = end_{i-1} before adding
+// d), so it cannot run ahead across them (plan/compile.cc passes the layer boundaries,
+// docs/validation.md change 3). d = 0 leaves every duration unchanged. O(ops).
+void ApplyHostDispatch(std::vector<CostedOp>& ops, double dispatch_seconds,
+                       const std::vector<std::int32_t>& restart_at = {});
 
 // One collective of a `kind` group: spans.pricer when set, else hw::CollectiveSeconds.
 double CommSeconds(const hw::HardwareProfile& hw, const GroupSpans& spans, hw::CollectiveOp op,

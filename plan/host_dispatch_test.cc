@@ -36,6 +36,28 @@ TEST(PlanHostDispatch, QueueByHand) {
   EXPECT_NEAR(Us(ops[4]), 1, 1e-6);
 }
 
+TEST(PlanHostDispatch, RestartsByHand) {
+  // d = 10 us; GPU times 50, 1, 1, 1 us; the queue restarts at op 2.
+  //   op0: issued 10, start 10, end 60  -> 60
+  //   op1: issued 20, start 60, end 61  -> 1 (queued)
+  //   op2: restart: the host waits for the GPU (61), issued 71, start 71, end 72 -> 11
+  //   op3: issued 81, start 81, end 82  -> 10
+  // Without the restart op2 and op3 would have queued: 62 and 63 (1 us each).
+  auto ops = Ops({50, 1, 1, 1});
+  ApplyHostDispatch(ops, 10e-6, {2});
+  EXPECT_NEAR(Us(ops[0]), 60, 1e-6);
+  EXPECT_NEAR(Us(ops[1]), 1, 1e-6);
+  EXPECT_NEAR(Us(ops[2]), 11, 1e-6);
+  EXPECT_NEAR(Us(ops[3]), 10, 1e-6);
+  // Restarts at 0 and at the end (index = size), as compile.cc's cut lists can hold, change
+  // nothing: same as QueueByHand.
+  auto same = Ops({2, 50, 1, 1, 1});
+  ApplyHostDispatch(same, 10e-6, {0, 5});
+  EXPECT_NEAR(Us(same[0]), 12, 1e-6);
+  EXPECT_NEAR(Us(same[1]), 58, 1e-6);
+  EXPECT_NEAR(Us(same[2]), 1, 1e-6);
+}
+
 TEST(PlanHostDispatch, LimitsAndZero) {
   // Host-bound throughout: 100 kernels of 1 us at d = 5 us take 100 * 5 + 1 = 501 us (the last
   // kernel runs after its issue).

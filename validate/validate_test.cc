@@ -122,7 +122,7 @@ TEST(ValidateRun, RowWithoutHardwareIsAnError) {
 // The vTrain single-node table predicted with the calibrated profile (fitted on this same
 // table, so this checks the harness end to end rather than held-out accuracy). The fit report
 // (calibrate/profiles/a100-vtrain.report.md, computed by the fitter, not by this library) gives
-// worst |rel| 28.62% and MAPE 6.78% over all 1,440 rows: a subsample cannot be worse than the
+// worst |rel| 29.19% and MAPE 6.34% over all 1,440 rows: a subsample cannot be worse than the
 // whole table's worst, and its MAPE should stay near the whole table's.
 TEST(ValidateRun, VtrainSingleSubsample) {
   auto d = LoadDataset("../shared/data/vtrain-a100/ground_truth_single.csv");
@@ -136,7 +136,7 @@ TEST(ValidateRun, VtrainSingleSubsample) {
   EXPECT_EQ(r->rows.size(), 24u);  // k = ceil(1440 / 24) = 60
   EXPECT_EQ(r->rows[1].row.step.line, d->rows[60].step.line);
   EXPECT_LT(r->overall.mape, 0.10);
-  EXPECT_LE(r->overall.worst_abs, 0.2862 + 1e-4);
+  EXPECT_LE(r->overall.worst_abs, 0.2919 + 1e-4);
   std::size_t in_categories = 0;
   for (const Category& c : r->by_gpus) in_categories += c.stats.rows;
   EXPECT_EQ(in_categories, 24u);
