@@ -86,14 +86,23 @@ CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
           break;
       }
       FS_CHECK(span != nullptr, "collective " + op.name + " has no priced group");
+      const hw::GroupKind kind = op.group == ops::CommGroup::kTensor    ? hw::GroupKind::kTp
+                                 : op.group == ops::CommGroup::kData    ? hw::GroupKind::kDp
+                                 : op.group == ops::CommGroup::kContext ? hw::GroupKind::kCp
+                                                                        : hw::GroupKind::kEp;
       if (op.group == ops::CommGroup::kContext && op.collective == ops::CollectiveKind::kSendRecv) {
-        seconds = ContextRingSeconds(hw, op.comm_bytes, *span);
-      } else if (op.group == ops::CommGroup::kTensor || op.group == ops::CommGroup::kData) {
-        seconds = CommSeconds(
-            hw, spans, ToHw(op.collective), op.comm_bytes,
-            op.group == ops::CommGroup::kData ? hw::GroupKind::kDp : hw::GroupKind::kTp, *span);
+        // Ring attention: cp - 1 steps, each a shift of comm_bytes / (cp - 1) to the next rank
+        // of the CP ring. With a pricer, one step is a send_recv of the CP group (every member
+        // sends to its ring neighbour at once, all CP groups concurrently under the flow model).
+        if (spans.pricer != nullptr && span->size > 1 && op.comm_bytes > 0) {
+          const auto steps = static_cast<double>(span->size - 1);
+          seconds = steps * spans.pricer->Seconds(hw::CollectiveOp::kSendRecv,
+                                                  op.comm_bytes / steps, kind, *span);
+        } else {
+          seconds = ContextRingSeconds(hw, op.comm_bytes, *span);
+        }
       } else {
-        seconds = hw::CollectiveSeconds(hw, ToHw(op.collective), op.comm_bytes, *span);
+        seconds = CommSeconds(hw, spans, ToHw(op.collective), op.comm_bytes, kind, *span);
       }
       break;
     }

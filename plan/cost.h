@@ -50,8 +50,10 @@ struct GroupSpans {
   hw::GroupSpan cp;  // context parallel: stride tp
   hw::GroupSpan ep;  // expert parallel: stride tp*cp
   // The scenario's network model (models/hw/comm_pricer.h); null = hw::CollectiveSeconds.
-  // It prices the tp, dp (dp*cp) and pp groups; cp, ep and expert-data-parallel groups are
-  // always priced analytically.
+  // It prices every group: tp, dp (dp*cp), cp (all-gather, all-to-all, and each ring-attention
+  // step as a send_recv of the CP ring), ep (all-to-all), expert data parallel (dp*cp/ep, via
+  // hw::GroupKind::kEdp in plan/zero.cc) and pp. Only the tied-embedding all-reduce between the
+  // first and last stage stays on hw::CollectiveSeconds.
   const hw::CommPricer* pricer = nullptr;
 };
 

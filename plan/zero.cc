@@ -62,8 +62,8 @@ void Compiler::EmitPassComm(std::int64_t s, const std::vector<TaskId>& tasks, bo
     if (seg < 0) {
       const double seconds = CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kAllGather,
                                          dense_bytes, hw::GroupKind::kDp, spans_.dp) +
-                             hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather,
-                                                   expert_bytes, edp_span_);
+                             CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kAllGather,
+                                         expert_bytes, hw::GroupKind::kEdp, edp_span_);
       seg = OpSegment("zero3_param_allgather", WorkClass::kComm, full_bytes, seconds, pass);
     }
     const TaskId t = SegmentTask(info.comm_stream, seg);
@@ -101,8 +101,8 @@ void Compiler::EmitPassComm(std::int64_t s, const std::vector<TaskId>& tasks, bo
         seg = OpSegment(is_expert ? "expert_dp_grad_reduce_scatter" : "dp_grad_reduce_scatter",
                         WorkClass::kComm, bytes,
                         is_expert
-                            ? hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kReduceScatter,
-                                                    bytes, edp_span_)
+                            ? CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kReduceScatter,
+                                          bytes, hw::GroupKind::kEdp, edp_span_)
                             : CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kReduceScatter,
                                           bytes, hw::GroupKind::kDp, spans_.dp),
                         ops::Pass::kBackward);
@@ -151,10 +151,10 @@ void Compiler::EmitLastMicroBatchGradReduce(std::int64_t s) {
         const double bytes = bucket_params * dtype_bytes_;
         seg = OpSegment(prefix + (plan.zero == 0 ? "dp_grad_allreduce" : "dp_grad_reduce_scatter"),
                         WorkClass::kComm, bytes,
-                        hw::CollectiveSeconds(in_.hardware,
-                                              plan.zero == 0 ? hw::CollectiveOp::kAllReduce
-                                                             : hw::CollectiveOp::kReduceScatter,
-                                              bytes, edp_span_),
+                        CommSeconds(in_.hardware, spans_,
+                                    plan.zero == 0 ? hw::CollectiveOp::kAllReduce
+                                                   : hw::CollectiveOp::kReduceScatter,
+                                    bytes, hw::GroupKind::kEdp, edp_span_),
                         ops::Pass::kBackward);
       } else {
         ops::Op op;
@@ -221,8 +221,8 @@ void Compiler::EmitParamGather(std::int64_t v, const std::vector<TaskId>& tasks)
     if (expert_bytes > 0 && edp_span_.size > 1) {
       const TaskId t =
           AddOpTask(info.comm_stream, "expert_dp_param_allgather", WorkClass::kComm, expert_bytes,
-                    hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather, expert_bytes,
-                                          edp_span_),
+                    CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kAllGather, expert_bytes,
+                                hw::GroupKind::kEdp, edp_span_),
                     ops::Pass::kForward);
       out_.graph.AddEdge(t, tasks[p]);
     }
@@ -268,8 +268,8 @@ void Compiler::EmitOptimizer(std::int64_t s) {
       const double expert_bytes = expert_params * dtype_bytes_;
       const TaskId te =
           AddOpTask(info.comm_stream, "expert_dp_param_allgather", WorkClass::kComm, expert_bytes,
-                    hw::CollectiveSeconds(in_.hardware, hw::CollectiveOp::kAllGather, expert_bytes,
-                                          edp_span_),
+                    CommSeconds(in_.hardware, spans_, hw::CollectiveOp::kAllGather, expert_bytes,
+                                hw::GroupKind::kEdp, edp_span_),
                     ops::Pass::kBackward);
       out_.graph.AddEdge(done, te);
     }

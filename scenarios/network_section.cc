@@ -39,13 +39,20 @@ namespace foresight::scenarios {
 Result<plan::StepInput> StepInputOf(const Scenario& s) {
   plan::StepInput input{s.model, s.hardware, s.cluster, s.training, s.plan};
   hw::ParallelSizes sizes;
-  // The flow pricer prices the tp, dp and pp groups. The gradient-reduction group is dp*cp
-  // ranks at stride tp (cp, then ep inside dp, then dp in the tp-cp-ep-dp-pp order), so it is
-  // placed as one dp dimension of that size; cp, ep and expert-data-parallel collectives are
-  // priced analytically (docs/network.md).
+  // Megatron-Core's tp-cp-ep-dp-pp placement: ep is carved out of the user's dp (world /
+  // (tp*cp*pp)), so the placement's dp dimension is dp / ep. The dense gradient group (dp*cp
+  // ranks at stride tp) is then {cp, ep, dp}, the expert-data-parallel group {cp, dp}
+  // (models/hw/comm_pricer.h). When ep does not divide dp (it divides dp*cp only), ep stays
+  // unplaced and the pricer falls back to the analytical model for the ep and expert-dp groups.
   sizes.tp = static_cast<std::int32_t>(s.plan.tp);
-  sizes.dp = static_cast<std::int32_t>(s.plan.dp * s.plan.cp);
+  sizes.cp = static_cast<std::int32_t>(s.plan.cp);
   sizes.pp = static_cast<std::int32_t>(s.plan.pp);
+  if (s.plan.ep > 1 && s.plan.dp % s.plan.ep == 0) {
+    sizes.ep = static_cast<std::int32_t>(s.plan.ep);
+    sizes.dp = static_cast<std::int32_t>(s.plan.dp / s.plan.ep);
+  } else {
+    sizes.dp = static_cast<std::int32_t>(s.plan.dp);
+  }
   Result<std::shared_ptr<const hw::CommPricer>> pricer =
       hw::MakeCommPricer(s.hardware, s.network, s.cluster.nodes,
                          static_cast<std::int32_t>(s.cluster.gpus_per_node), sizes);

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "models/hw/algorithms.h"
 #include "plan/simulate.h"
 #include "scenarios/scenario.h"
 #include "scenarios/step_input.h"
@@ -88,6 +89,66 @@ TEST(NetworkSectionTest, FlowModelSeesAnOversubscribedSpine) {
   const double flow = StepSeconds(Scenario("network: {model: flow}", fabric));
   EXPECT_GT(flow, flow_open);
   EXPECT_GT(flow, analytical);
+}
+
+// The first op named `name` in the compiled step of `text`, and the scenario's hardware.
+struct NamedOp {
+  double seconds = 0, bytes = 0;
+  hw::HardwareProfile hardware;
+};
+NamedOp FindOp(const std::string& text, const std::string& name) {
+  Result<foresight::scenarios::Scenario> s = LoadScenarioText(text, "s.yaml");
+  EXPECT_TRUE(s.ok()) << s.error().ToString();
+  if (!s.ok()) return {};
+  Result<plan::StepInput> input = StepInputOf(*s);
+  EXPECT_TRUE(input.ok()) << input.error().ToString();
+  if (!input.ok()) return {};
+  Result<plan::StepResult> r = plan::SimulateStep(*input);
+  EXPECT_TRUE(r.ok());
+  if (!r.ok()) return {};
+  for (const auto& list : r->compiled.op_lists) {
+    for (const plan::CostedOp& op : list) {
+      if (op.name == name) return {op.duration.ToSeconds(), op.bytes, s->hardware};
+    }
+  }
+  ADD_FAILURE() << "no op " << name;
+  return {};
+}
+
+TEST(NetworkSectionTest, FlowModelPricesTheExpertAllToAllOnTheFabric) {
+  // 2 DGX H100 nodes, tp 1, ep 16 (= dp): one EP group of all 16 GPUs, 8 per node. In the
+  // all-to-all each rank sends S/16 to each peer, S/2 in all to the other node over its own NIC
+  // (8 NICs per node, one per GPU). Fat tree, one node per leaf. Oversubscription 1: the leaf
+  // uplink (8 NICs' rate) is not a bottleneck, each NIC is: bytes time (S/2) / B_nic.
+  // Oversubscription 4: the uplink carries 8 * S/2 = 4 S at 8 B_nic / 4: 2 S / B_nic, 4x the
+  // open fabric's (NVLink flows finish long before). Both prices add the same analytical
+  // latency L (hw::PriceCollective's, for the group span {16, 8, 2}), so
+  // (oversubscribed - L) / (open - L) = 4. The analytical model does not see the fabric: equal
+  // prices (what the EP all-to-all got under the flow model too before it was routed through
+  // the pricer).
+  const std::string moe =
+      "name: moe\n"
+      "model: {layers: 2, hidden: 4096, heads: 32, vocab: 32000, seq_len: 2048,\n"
+      "        moe: {experts: 16, top_k: 2}}\n"
+      "cluster: {hardware: dgx-h100, nodes: 2, overrides: {fabric.topology: fat_tree,\n"
+      "          fabric.nodes_per_leaf: 1, fabric.oversubscription: ";
+  const std::string rest =
+      "}}\n"
+      "training: {global_batch: 16, micro_batch: 1}\n"
+      "plan: {tp: 1, pp: 1, ep: 16}\n";
+  const auto text = [&](const std::string& oversubscription, const std::string& model) {
+    return moe + oversubscription + rest + "network: {model: " + model + "}\n";
+  };
+  const NamedOp open = FindOp(text("1", "flow"), "ep_alltoall_dispatch");
+  const NamedOp oversubscribed = FindOp(text("4", "flow"), "ep_alltoall_dispatch");
+  ASSERT_GT(open.bytes, 0);
+  Result<hw::Pricing> analytical =
+      hw::PriceCollective(open.hardware, hw::NetOp::kAllToAll, open.bytes, hw::GroupSpan{16, 8, 2});
+  ASSERT_TRUE(analytical.ok());
+  const double latency = analytical->latency_seconds;
+  EXPECT_NEAR((oversubscribed.seconds - latency) / (open.seconds - latency), 4.0, 1e-3);
+  EXPECT_DOUBLE_EQ(FindOp(text("1", "analytical"), "ep_alltoall_dispatch").seconds,
+                   FindOp(text("4", "analytical"), "ep_alltoall_dispatch").seconds);
 }
 
 }  // namespace

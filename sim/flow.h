@@ -17,8 +17,9 @@
 // flows that all bottleneck on it gives each 1/k of its capacity instantly).
 //
 // This file knows links and flows only, not GPUs or switches (models/hw/ builds paths).
-// Cost: MaxMinFairRates is O(B * (L + P)) for B distinct bottleneck levels, L links and P path
-// entries of the flows; SimulateFlows calls it once per event (at most 2F events for F flows).
+// Cost: MaxMinFairRates is O(L + P log L) for L links and P path entries of the flows (an
+// indexed heap of link shares, one entry per link, updated in place); SimulateFlows runs it once
+// per event (at most 2F events for F flows), over the touched components only.
 #pragma once
 
 #include <cstdint>
@@ -45,15 +46,24 @@ struct FlowSpec {
 };
 
 struct FlowResult {
-  std::vector<SimTime> start;    // per flow
-  std::vector<SimTime> finish;   // per flow
-  SimTime makespan;              // latest finish (0 without flows)
-  std::int64_t rate_solves = 0;  // how many times the rates were recomputed
+  std::vector<SimTime> start;         // per flow
+  std::vector<SimTime> finish;        // per flow
+  SimTime makespan;                   // latest finish (0 without flows)
+  std::int64_t rate_solves = 0;       // how many times the rates were recomputed
+  std::int64_t rate_solve_flows = 0;  // flows re-solved, summed over those times
 };
 
 // Simulates `flows` on links of `capacity_bytes_per_s` (see above). Dependencies must point to
-// earlier flows, so the dependency graph is acyclic by construction.
+// earlier flows, so the dependency graph is acyclic by construction. At each event only the
+// connected components (flows sharing links) touched by the flows that finished or started are
+// re-solved; the result is bit-identical to SimulateFlowsReference (see flow.cc), except
+// rate_solve_flows, which counts the flows actually re-solved.
 FlowResult SimulateFlows(const std::vector<double>& capacity_bytes_per_s,
                          const std::vector<FlowSpec>& flows);
+
+// The straightforward event loop: re-solves all active flows at every event. Kept as the
+// reference SimulateFlows is tested against (sim/flow_test.cc) and benchmarked with.
+FlowResult SimulateFlowsReference(const std::vector<double>& capacity_bytes_per_s,
+                                  const std::vector<FlowSpec>& flows);
 
 }  // namespace foresight::sim

@@ -4,6 +4,27 @@
 #include <vector>
 
 namespace foresight::hw {
+namespace {
+
+std::vector<ParallelDim> DimsOf(GroupKind kind) {
+  switch (kind) {
+    case GroupKind::kTp:
+      return {ParallelDim::kTp};
+    case GroupKind::kCp:
+      return {ParallelDim::kCp};
+    case GroupKind::kEp:
+      return {ParallelDim::kEp};
+    case GroupKind::kDp:
+      return {ParallelDim::kCp, ParallelDim::kEp, ParallelDim::kDp};
+    case GroupKind::kEdp:
+      return {ParallelDim::kCp, ParallelDim::kDp};
+    case GroupKind::kPp:
+      return {ParallelDim::kPp};
+  }
+  return {ParallelDim::kPp};
+}
+
+}  // namespace
 
 double AnalyticalCommPricer::Seconds(CollectiveOp op, double bytes, GroupKind /*kind*/,
                                      const GroupSpan& span) const {
@@ -21,10 +42,10 @@ double FlowCommPricer::Seconds(CollectiveOp op, double bytes, GroupKind kind,
     std::lock_guard<std::mutex> lock(mutex_);
     if (const auto it = cache_.find(key); it != cache_.end()) return it->second;
   }
-  const ParallelDim dim = kind == GroupKind::kTp   ? ParallelDim::kTp
-                          : kind == GroupKind::kDp ? ParallelDim::kDp
-                                                   : ParallelDim::kPp;
-  std::vector<std::vector<std::int64_t>> groups = placement_.Groups(dim);
+  std::vector<std::vector<std::int64_t>> groups = placement_.Groups(DimsOf(kind));
+  if (groups.empty() || static_cast<std::int64_t>(groups.front().size()) != span.size) {
+    return CollectiveSeconds(hw_, op, bytes, span);  // not placeable as the compiler sees it
+  }
   // Rank r runs on node r / gpus_per_node_, local GPU r % gpus_per_node_ of that node.
   const std::int32_t hw_gpn = topology_.gpus_per_node();
   for (auto& group : groups) {

@@ -5,11 +5,13 @@
 //   network.model: analytical, algorithm: X      -> AnalyticalCommPricer: PriceCollective(X)
 //   network.model: flow                          -> FlowCommPricer
 //
-// FlowCommPricer prices a collective of group kind K (tp, dp, pp) by flow-simulating ALL
+// FlowCommPricer prices a collective of group kind K (any GroupKind) by flow-simulating ALL
 // concurrent instances of that group across the cluster at once (every DP group all-reduces
 // at the same time, so e.g. the 8 DP rings of a TP-8 job share each node's NICs and the leaf
 // uplinks), placed on the topology by the rank order (models/hw/placement.h); the time of the
-// slowest instance is the price. Results are cached by (op, bytes, kind); the cache is
+// slowest instance is the price. A kind whose placed group size differs from the compiler's
+// span (ep not dividing the user's dp, so the sizes could not carve ep out of dp) falls back to
+// hw::CollectiveSeconds. Results are cached by (op, bytes, kind); the cache is
 // guarded by a mutex, so one pricer may serve several threads.
 // Captured: contention among the instances of one group kind. Not captured: contention between
 // different kinds running at the same time (a DP all-reduce overlapping PP sends or TP
@@ -33,7 +35,15 @@
 
 namespace foresight::hw {
 
-enum class GroupKind : std::uint8_t { kTp, kDp, kPp };
+// The communication groups of one rank (placement as in models/hw/placement.h, dimensions
+// tp, cp, ep, dp, pp with ep carved out of the data-parallel ranks as in Megatron-Core):
+//   kTp   tensor parallel ({tp})
+//   kCp   context parallel ({cp}, stride tp)
+//   kEp   expert parallel ({ep}, stride tp*cp)
+//   kDp   dense gradient reduction: dp*cp ranks at stride tp ({cp, ep, dp})
+//   kEdp  expert data parallel: the ranks holding the same experts, dp*cp/ep ({cp, dp})
+//   kPp   pipeline parallel ({pp})
+enum class GroupKind : std::uint8_t { kTp, kDp, kPp, kCp, kEp, kEdp };
 
 // The scenario's `network:` section (docs/scenario-format.md).
 struct NetworkConfig {
@@ -92,8 +102,10 @@ class FlowCommPricer final : public CommPricer {
 };
 
 // The pricer for `config` on `nodes` nodes using `gpus_per_node` GPUs each, with the plan's
-// parallel sizes; nullptr for the default (analytical, auto). Errors: a bad placement order,
-// sizes whose product is not nodes * gpus_per_node, a topology that cannot be built.
+// parallel sizes (dp = the user's dp / ep: the data-parallel dimension left once ep is carved
+// out; see scenarios/network_section.cc); nullptr for the default (analytical, auto). Errors: a bad
+// placement order, sizes whose product is not nodes * gpus_per_node, a topology that cannot be
+// built.
 Result<std::shared_ptr<const CommPricer>> MakeCommPricer(const HardwareProfile& hw,
                                                          const NetworkConfig& config,
                                                          std::int64_t nodes,

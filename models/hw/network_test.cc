@@ -6,6 +6,7 @@
 #include <string>
 
 #include "models/hw/algorithms.h"
+#include "models/hw/comm_pricer.h"
 #include "models/hw/hardware.h"
 #include "models/hw/placement.h"
 #include "models/hw/topology.h"
@@ -285,6 +286,67 @@ TEST(NetworkTest, MegatronPlacementOfASmallWorld) {
   EXPECT_EQ(span.size, 4);
   EXPECT_EQ(span.nodes, 2);
   EXPECT_EQ(span.ranks_per_node, 2);
+}
+
+TEST(NetworkTest, MegatronGradientAndExpertDataParallelGroups) {
+  // tp = 2, cp = 2, ep = 2, dp = 2 (the user's dp 4 with ep carved out), pp = 1: 16 ranks,
+  // r = tp + 2 cp + 4 ep + 8 dp. The dense gradient group {cp, ep, dp} is dp*cp = 8 ranks at
+  // stride tp = 2; the expert-data-parallel group {cp, dp} is dp*cp/ep = 4 ranks: cp at
+  // stride 2, dp at stride 8 (plan/parallel.h ExpertDataParallelSpan).
+  using G = std::vector<std::vector<std::int64_t>>;
+  Result<Placement> p = MakePlacement({.tp = 2, .cp = 2, .ep = 2, .dp = 2, .pp = 1});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->Groups({ParallelDim::kCp, ParallelDim::kEp, ParallelDim::kDp}),
+            (G{{0, 2, 4, 6, 8, 10, 12, 14}, {1, 3, 5, 7, 9, 11, 13, 15}}));
+  EXPECT_EQ(p->Groups({ParallelDim::kCp, ParallelDim::kDp}),
+            (G{{0, 2, 8, 10}, {1, 3, 9, 11}, {4, 6, 12, 14}, {5, 7, 13, 15}}));
+  EXPECT_EQ(p->Groups({ParallelDim::kEp}), p->Groups(ParallelDim::kEp));
+}
+
+TEST(NetworkTest, FlowPricerPlacesExpertGroupsAcrossAnOversubscribedLeaf) {
+  // 2 nodes x 2 GPUs, one NIC per node shared by both GPUs (line 2 * 10e9 = 20e9), one node per
+  // leaf, oversubscription 4: each leaf uplink carries 20e9 / 4 = 5e9. tp = 1, cp = 2, ep = 2,
+  // dp = 1 (user's dp 2), pp = 1: r = cp + 2 ep, so the EP groups (stride tp*cp = 2) are
+  // {0, 2} and {1, 3}: both cross the leaves. An all-to-all of S = 1e9 B per rank in a group
+  // of 2 sends S/2 each way. Alone, flow 0 -> 2 gets the 5e9 uplink: 0.1 s. Both groups at
+  // once: 0 -> 2 and 1 -> 3 share node 0's NIC and uplink: 2.5e9 each, 0.5e9 / 2.5e9 = 0.2 s.
+  const HardwareProfile hw =
+      Toy(2, 1, "fabric: {topology: fat_tree, nodes_per_leaf: 1, oversubscription: 4}\n");
+  NetworkConfig flow;
+  flow.model = "flow";
+  const ParallelSizes sizes{.tp = 1, .cp = 2, .ep = 2, .dp = 1, .pp = 1};
+  Result<std::shared_ptr<const CommPricer>> pricer = MakeCommPricer(hw, flow, 2, 2, sizes);
+  ASSERT_TRUE(pricer.ok()) << pricer.error().ToString();
+  const double s = 1e9;
+  const GroupSpan ep_span{2, 1, 2};  // SpanOf(ep = 2, stride tp*cp = 2, 2 GPUs per node)
+  Result<Pricing> analytical = PriceCollective(hw, NetOp::kAllToAll, s, ep_span);
+  ASSERT_TRUE(analytical.ok());
+  const double latency = analytical->latency_seconds;
+  EXPECT_NEAR((*pricer)->Seconds(CollectiveOp::kAllToAll, s, GroupKind::kEp, ep_span) - latency,
+              0.2, 1e-9);
+  // The same groups one at a time (FlowCollective of group {0, 2} alone): 0.1 s.
+  Result<Topology> topo = BuildTopology(hw, 2);
+  ASSERT_TRUE(topo.ok());
+  Result<Pricing> alone = FlowCollective(hw, *topo, NetOp::kAllToAll, s, {{0, 2}});
+  ASSERT_TRUE(alone.ok());
+  EXPECT_NEAR(alone->bytes_seconds, 0.1, 1e-9);
+  // The CP groups {0, 1}, {2, 3} stay on NVLink (100e9): a send_recv ring of 2 moves S each
+  // way, S / 100e9 = 0.01 s, unaffected by the fabric.
+  const GroupSpan cp_span{2, 2, 1};
+  Result<Pricing> cp_analytical = PriceCollective(hw, NetOp::kSendRecv, s, cp_span);
+  ASSERT_TRUE(cp_analytical.ok());
+  EXPECT_NEAR((*pricer)->Seconds(CollectiveOp::kSendRecv, s, GroupKind::kCp, cp_span) -
+                  cp_analytical->latency_seconds,
+              0.01, 1e-9);
+  // Expert data parallel {cp, dp}: dp*cp/ep = 2 ranks, the same groups {0, 1}, {2, 3} as CP,
+  // so any collective costs what it costs on the CP groups.
+  EXPECT_DOUBLE_EQ((*pricer)->Seconds(CollectiveOp::kAllReduce, s, GroupKind::kEdp, cp_span),
+                   (*pricer)->Seconds(CollectiveOp::kAllReduce, s, GroupKind::kCp, cp_span));
+  // A span the placement cannot match (ep groups of 4 requested) falls back to the closed form
+  // (another size: results are cached by op, bytes and kind, the compiler's span being fixed).
+  const GroupSpan wrong{4, 2, 2};
+  EXPECT_DOUBLE_EQ((*pricer)->Seconds(CollectiveOp::kAllToAll, 2 * s, GroupKind::kEp, wrong),
+                   CollectiveSeconds(hw, CollectiveOp::kAllToAll, 2 * s, wrong));
 }
 
 TEST(NetworkTest, BadPlacementOrders) {

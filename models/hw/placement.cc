@@ -118,4 +118,33 @@ std::vector<std::vector<std::int64_t>> Placement::Groups(ParallelDim dim) const 
   return groups;
 }
 
+std::vector<std::vector<std::int64_t>> Placement::Groups(
+    const std::vector<ParallelDim>& dims) const {
+  // Offsets of every coordinate combination of `dims` from the group's base rank (the member
+  // with all those coordinates 0), ascending.
+  std::vector<std::int64_t> offsets = {0};
+  std::array<bool, 5> in_group{};
+  for (ParallelDim d : dims) {
+    if (in_group[Index(d)]) continue;
+    in_group[Index(d)] = true;
+    std::vector<std::int64_t> next;
+    next.reserve(offsets.size() * static_cast<std::size_t>(sizes_.Of(d)));
+    for (std::int32_t c = 0; c < sizes_.Of(d); ++c) {
+      for (std::int64_t o : offsets) next.push_back(o + c * Stride(d));
+    }
+    offsets.swap(next);
+  }
+  std::sort(offsets.begin(), offsets.end());
+  std::vector<std::vector<std::int64_t>> groups;
+  for (std::int64_t r = 0; r < world_; ++r) {
+    bool base = true;
+    for (ParallelDim d : kAllDims) base = base && (!in_group[Index(d)] || Coordinate(r, d) == 0);
+    if (!base) continue;
+    std::vector<std::int64_t>& group = groups.emplace_back();
+    group.reserve(offsets.size());
+    for (std::int64_t o : offsets) group.push_back(r + o);
+  }
+  return groups;
+}
+
 }  // namespace foresight::hw

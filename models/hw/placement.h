@@ -8,9 +8,10 @@
 // coordinates (c_0, ..., c_4) in that order with sizes (s_0, ..., s_4),
 //   r = c_0 + s_0 * (c_1 + s_1 * (c_2 + s_2 * (c_3 + s_3 * c_4))).
 // A group of dimension d holds the ranks that share every coordinate but c_d, listed by
-// increasing c_d; groups are listed by increasing smallest rank. EP is treated as its own
-// dimension (Megatron folds expert parallelism into data parallelism for the non-expert
-// layers; here a scenario with ep > 1 simply has ep * dp replicas of the dense layers' DP).
+// increasing c_d; groups are listed by increasing smallest rank. EP is its own dimension; a
+// scenario carves it out of the data-parallel ranks as Megatron-Core does (sizes {tp, cp, ep,
+// dp / ep, pp}), so the dense layers' gradient group is Groups({cp, ep, dp}) and the experts'
+// Groups({cp, dp}) (scenarios/network_section.cc, models/hw/comm_pricer.h).
 #pragma once
 
 #include <array>
@@ -43,6 +44,11 @@ class Placement {
   std::vector<std::vector<std::int64_t>> Groups(ParallelDim dim) const;
   // The group of `dim` that contains `rank`.
   std::vector<std::int64_t> GroupOf(std::int64_t rank, ParallelDim dim) const;
+  // All groups spanning several dimensions at once: the ranks that share every coordinate but
+  // those of `dims` (e.g. {cp, ep, dp} is Megatron's dense gradient group of dp*cp ranks, {cp,
+  // dp} its expert-data-parallel group). Each group lists its ranks by increasing rank; groups
+  // are listed by increasing smallest rank. With one dimension this equals Groups(dim).
+  std::vector<std::vector<std::int64_t>> Groups(const std::vector<ParallelDim>& dims) const;
 
  private:
   friend Result<Placement> MakePlacement(const ParallelSizes& sizes, std::string_view order);
