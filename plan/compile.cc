@@ -14,13 +14,6 @@ namespace foresight::plan {
 namespace internal {
 namespace {
 
-// Parameters of one layer that tensor parallelism does not split: norm weights (and biases)
-// and the biases of the row-parallel projections (added after the all-reduce).
-double ReplicatedLayerParams(const ops::ModelConfig& m) {
-  const double norm = (m.norm == ops::Norm::kLayerNorm ? 2.0 : 1.0) * static_cast<double>(m.hidden);
-  return 2 * norm + (m.bias ? 2.0 * static_cast<double>(m.hidden) : 0.0);
-}
-
 void Append(std::vector<CostedOp>& dst, const std::vector<CostedOp>& src) {
   dst.insert(dst.end(), src.begin(), src.end());
 }

@@ -93,4 +93,9 @@ std::vector<PlanError> ValidateForHardware(const Plan& plan, const hw::HardwareP
   return errors;
 }
 
+double ReplicatedLayerParams(const ops::ModelConfig& m) {
+  const double norm = (m.norm == ops::Norm::kLayerNorm ? 2.0 : 1.0) * static_cast<double>(m.hidden);
+  return 2 * norm + (m.bias ? 2.0 * static_cast<double>(m.hidden) : 0.0);
+}
+
 }  // namespace foresight::plan

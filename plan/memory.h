@@ -44,6 +44,10 @@ double OptimizerBytesPerParam(Dtype dtype);
 // by the table above. plan.dp must be resolved.
 ModelStates ComputeModelStates(double params_per_rank, Dtype dtype, const Plan& plan);
 
+// Parameters of one layer that tensor parallelism does not split: norm weights (and biases)
+// and the biases of the row-parallel projections (added after the all-reduce).
+double ReplicatedLayerParams(const ops::ModelConfig& m);
+
 // Bytes one micro-batch keeps for the backward from one transformer layer:
 //   kNone       layer.saved_activation_bytes
 //   kSelective  layer.saved_activation_bytes - layer.attention_core_saved_bytes

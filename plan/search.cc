@@ -181,12 +181,6 @@ std::vector<Axis> Axes() {
           RecomputeAxis, ZeroAxis,       SequenceParallelAxis};
 }
 
-// Parameters of one layer that tensor parallelism replicates (compile.cc's rule).
-double ReplicatedLayerParams(const ops::ModelConfig& m) {
-  const double norm = (m.norm == ops::Norm::kLayerNorm ? 2.0 : 1.0) * static_cast<double>(m.hidden);
-  return 2 * norm + (m.bias ? 2.0 * static_cast<double>(m.hidden) : 0.0);
-}
-
 }  // namespace
 
 Enumeration EnumeratePlans(const ops::ModelConfig& model, const ClusterConfig& cluster,
