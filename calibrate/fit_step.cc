@@ -158,6 +158,7 @@ Result<plan::StepInput> StepInputFor(const StepRow& row, const std::string& path
   p.fusion_preset = "default";
   p.fusion = ops::FusionRules{};
   p.overlap.grad_reduce = false;
+  p.overlap.p2p = false;  // Megatron's p2p: wait + torch.cuda.synchronize() (docs/validation.md)
   p.grad_bucket_bytes = std::numeric_limits<double>::max();  // one bucket: no bucketing
   const auto errors = plan::ValidateAndResolve(in.model, in.cluster, in.training, p);
   if (!errors.empty())
@@ -224,15 +225,43 @@ Result<StepFitResult> FitStepTimes(const std::vector<StepTable>& tables,
   for (std::size_t i = 0; i < before_sim.size(); ++i)
     before_points.push_back({labels[i], problem->measured[i], before_sim[i], 1.0});
 
-  problem->evaluations = 0;
-  problem->max_evaluations = options.max_evaluations;
-  StepFunctor functor{problem};
-  // Central differences: a parameter that starts at its cap still sees a slope.
-  Eigen::NumericalDiff<StepFunctor, Eigen::Central> numdiff(functor, 1e-6);
-  Eigen::LevenbergMarquardt<Eigen::NumericalDiff<StepFunctor, Eigen::Central>, double> lm(numdiff);
-  lm.parameters.maxfev = options.max_evaluations;
-  const int status = lm.minimize(x);
-  if (!problem->failure.empty()) return Error{problem->failure, "", 0, 0};
+  // Starts: the base profile's values, and (when some parameter starts at the lower bound of its
+  // range, e.g. host.kernel_dispatch_seconds = 0 in every catalog profile, where the
+  // difference quotient cannot see a slope and the step cost is not convex in it) the same
+  // point with those parameters at 10 x their scale (10 us for the seconds parameters; at most
+  // the parameter's cap). Each start gets the full evaluation budget; the best point over all
+  // starts wins (docs/validation.md, change 4).
+  std::vector<Eigen::VectorXd> starts = {x};
+  {
+    Eigen::VectorXd lifted = x;
+    bool any = false;
+    for (int j = 0; j < n; ++j) {
+      if (problem->Value(j, x[j]) <= problem->specs[j]->low) {
+        lifted[j] =
+            std::min(10.0, problem->high[static_cast<std::size_t>(j)] / problem->specs[j]->scale);
+        any = true;
+      }
+    }
+    if (any) starts.push_back(lifted);
+  }
+  int status = 0, total_evaluations = 0;
+  for (std::size_t k = 0; k < starts.size(); ++k) {
+    Eigen::VectorXd xs = starts[k];
+    const double best_before = problem->best_cost;
+    problem->evaluations = 0;
+    problem->max_evaluations = options.max_evaluations;
+    StepFunctor functor{problem};
+    // Central differences: a parameter that starts at its cap still sees a slope.
+    Eigen::NumericalDiff<StepFunctor, Eigen::Central> numdiff(functor, 1e-6);
+    Eigen::LevenbergMarquardt<Eigen::NumericalDiff<StepFunctor, Eigen::Central>, double> lm(
+        numdiff);
+    lm.parameters.maxfev = options.max_evaluations;
+    const int st = lm.minimize(xs);
+    if (!problem->failure.empty()) return Error{problem->failure, "", 0, 0};
+    total_evaluations += problem->evaluations;
+    if (k == 0 || problem->best_cost < best_before) status = st;  // the start that won
+  }
+  problem->evaluations = total_evaluations;
   x = problem->best_x;  // the best point evaluated (LM may stop on a trial point)
 
   StepFitResult result;
@@ -257,7 +286,9 @@ Result<StepFitResult> FitStepTimes(const std::vector<StepTable>& tables,
   result.before = ComputeQuality(before_points);
   section.notes.push_back("Levenberg-Marquardt status " + std::to_string(status) + " after " +
                           std::to_string(problem->evaluations) + " evaluations of " +
-                          std::to_string(problem->measured.size()) + " rows");
+                          std::to_string(problem->measured.size()) + " rows (" +
+                          std::to_string(starts.size()) + " start" +
+                          (starts.size() > 1 ? "s" : "") + ", best kept)");
   char before[160];
   std::snprintf(before, sizeof(before),
                 "before the fit (base profile): MAPE %.2f%%, median |rel| %.2f%%, worst |rel| "
@@ -272,7 +303,8 @@ Result<StepFitResult> FitStepTimes(const std::vector<StepTable>& tables,
       "*tp, recompute " + std::string(plan::RecomputeName(c.recompute)) + ", schedule " +
       std::string(plan::ScheduleName(c.schedule)) + ", flash attention " +
       (c.flash_attention ? "on" : "off") + ", dtype " + std::string(DtypeName(c.dtype)) +
-      ", one DP gradient all-reduce after the backward (no bucketing, no overlap)");
+      ", one DP gradient all-reduce after the backward (no bucketing, no overlap), pipeline "
+      "sends blocking the compute stream");
   if (options.max_rows > 0)
     section.notes.push_back("rows subsampled: every k-th row, at most " +
                             std::to_string(options.max_rows) + " per table");

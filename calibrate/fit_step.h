@@ -4,7 +4,10 @@
 // with the conventions below) and is simulated with plan::SimulateStep; Levenberg-Marquardt
 // (Eigen unsupported NonLinearOptimization, central-difference Jacobian) then minimises
 //   sum_i ((T_sim,i(theta) - T_meas,i) / T_meas,i)^2
-// over the chosen profile parameters theta (each kept inside its valid range). Rows are used in
+// over the chosen profile parameters theta (each kept inside its valid range), from the base
+// profile's values and, when some parameter starts at the lower bound of its range (where the
+// difference quotient sees no slope), also from a start with those parameters at 10 x their
+// scale (10 us for seconds); the best point of all starts is kept. Rows are used in
 // file order; `max_rows` > 0 keeps every k-th row (k = ceil(rows / max_rows)), deterministic.
 // Cost: (iterations * (parameters + 1)) * rows step simulations.
 //
@@ -12,7 +15,9 @@
 // GPT model: ffn = 4h, kv_heads = heads, gelu, layernorm, biases, tied embeddings, learned
 // positions; vocab 50257 padded as Megatron does to a multiple of 128 * tp; activation
 // checkpointing = full recompute; 1F1B; no gradient bucketing (one DP all-reduce after the
-// backward, not overlapped); unfused attention (Megatron-DeepSpeed runs without
+// backward, not overlapped); pipeline sends and receives block the compute stream (plan
+// overlap.p2p = false: Megatron's p2p_communication waits for its batch_isend_irecv requests
+// and calls torch.cuda.synchronize()); unfused attention (Megatron-DeepSpeed runs without
 // --use-flash-attn unless told); fp16 (Megatron-DeepSpeed's --fp16; A100 fp16 and bf16 peaks are
 // equal). Nodes = ceil(GPUs / gpus_per_node), GPUs per node = min(GPUs, profile's).
 #pragma once

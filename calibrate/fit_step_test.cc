@@ -78,6 +78,39 @@ TEST(FitStepTest, RecoversEfficienciesFromSyntheticStepTimes) {
   EXPECT_GT(fit->before.mape, fit->section.quality.mape);
 }
 
+TEST(FitStepTest, RecoversHostDispatchStartingAtItsLowerBound) {
+  // Truth: the catalog profile with host.kernel_dispatch_seconds = 60 us (host-bound small
+  // runs); step times simulated for 16 real vTrain configurations, times (1 + 0.5% noise). The
+  // base profile has d = 0, the bound of its range, where the central difference sees no
+  // slope: the fit's second start (d = 10 us) must find it.
+  auto base = hw::LoadHardware("dgx-a100-80gb");
+  ASSERT_TRUE(base.ok());
+  ASSERT_EQ(base->host.kernel_dispatch_seconds, 0);
+  hw::HardwareProfile truth = *base;
+  truth.host.kernel_dispatch_seconds = 60e-6;
+  StepTable table = VtrainRows(16);
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> noise(0.0, 0.005);
+  for (StepRow& row : table.rows) {
+    auto input = StepInputFor(row, table.path, truth, StepConventions{});
+    ASSERT_TRUE(input.ok()) << input.error().ToString();
+    auto result = plan::SimulateStep(*input);
+    ASSERT_TRUE(result.ok());
+    row.step_seconds = result->step_time_s * (1.0 + noise(rng));
+  }
+  StepFitOptions options;
+  options.parameters = {"host.kernel_dispatch_seconds"};
+  options.max_evaluations = 40;
+  auto fit = FitStepTimes({table}, *base, options);
+  ASSERT_TRUE(fit.ok()) << fit.error().ToString();
+  EXPECT_NEAR(fit->profile.host.kernel_dispatch_seconds, 60e-6, 60e-6 * 0.03);
+  EXPECT_LT(fit->section.quality.mape, 0.01);
+  bool two_starts = false;
+  for (const std::string& note : fit->section.notes)
+    two_starts = two_starts || note.find("(2 starts, best kept)") != std::string::npos;
+  EXPECT_TRUE(two_starts);
+}
+
 TEST(FitStepTest, UnknownParameterAndInvalidRowAreErrors) {
   auto base = hw::LoadHardware("dgx-a100-80gb");
   ASSERT_TRUE(base.ok());

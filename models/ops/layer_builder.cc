@@ -88,6 +88,26 @@ double CausalFlashFraction(std::int64_t s) {
   return (tiles + 1) / (2 * tiles);
 }
 
+// How the unfused attention's scale + mask + softmax runs. Megatron's FusedScaleMaskSoftmax
+// uses its fused CUDA kernel only when is_kernel_available holds (megatron/model/
+// fused_softmax.py; the same test in Megatron-DeepSpeed and megatron/core/fusions/
+// fused_softmax.py): 16-bit input, 16 < s_k <= 16384 (4096 in Megatron-DeepSpeed, 2048 in the
+// 2021 code vTrain measured), s_q and s_k multiples of 4, and b * a_t a multiple of
+// batch_per_block (4 for s_k > 128, 8 below: 128 threads per block, warps of
+// min(32, next_pow2(s_k)) threads, 2 rows per warp at s_k <= 128). Otherwise it runs
+// forward_torch_softmax: eager PyTorch ops in fp32 (softmax_in_fp32, set by
+// apply_query_key_layer_scaling). fusion.softmax_mask = false models a run without the fused
+// kernel in fp16 (kUnfused).
+enum class SoftmaxPath : std::uint8_t { kFused, kTorchFp32, kUnfused };
+SoftmaxPath SoftmaxPathFor(const Dims& d, const FusionRules& f) {
+  if (!f.softmax_mask) return SoftmaxPath::kUnfused;
+  const std::int64_t sk = d.s, sq = d.s_q, batches = d.b * d.heads;
+  const std::int64_t per_block = sk <= 128 ? 8 : 4;
+  const bool available = d.act == 2 && sk > 16 && sk <= 16384 && sq % 4 == 0 && sk % 4 == 0 &&
+                         batches % per_block == 0;
+  return available ? SoftmaxPath::kFused : SoftmaxPath::kTorchFp32;
+}
+
 struct AttentionSizes {
   double q;   // element counts (not bytes): T*a_t*d
   double kv;  // T*kv_t*d
@@ -135,9 +155,30 @@ void AttentionForward(std::vector<Op>& ops, const Dims& d, const BuildOptions& o
   *core_begin = static_cast<std::int32_t>(ops.size());
   ops.push_back(MakeGemm("attn_scores", Pass::kForward, d.s, d.s, d.head_dim, batch,
                          2 * z.q * d.gemm_in + z.s2 * e, true));
-  const bool fused_dropout = o.fusion.softmax_mask && o.fusion.softmax_dropout && d.dropout;
+  const SoftmaxPath path = SoftmaxPathFor(d, o.fusion);
+  const bool fused_dropout = path == SoftmaxPath::kFused && o.fusion.softmax_dropout && d.dropout;
   const double mask = z.s2 * internal::kMaskBytes;
-  if (!o.fusion.softmax_mask) {
+  if (path == SoftmaxPath::kTorchFp32) {
+    // Megatron's forward_torch_softmax: input.float(), input * scale, masked_fill_, softmax,
+    // probs.half(); each a PyTorch kernel over the s x s scores, in fp32 between the casts.
+    const double f = internal::kFp32Bytes;
+    const double causal_mask = static_cast<double>(d.s * d.s) * internal::kMaskBytes;
+    const bool casts = e < f;  // fp32 activations: no casts
+    if (casts) {
+      ops.push_back(MakeKernel("attn_softmax_upcast", OpKind::kElementwise, Pass::kForward, 0,
+                               (e + f) * z.s2));
+    }
+    ops.push_back(
+        MakeKernel("attn_scale", OpKind::kElementwise, Pass::kForward, z.s2, 2 * f * z.s2));
+    ops.push_back(MakeKernel("attn_mask", OpKind::kElementwise, Pass::kForward, z.s2,
+                             2 * f * z.s2 + causal_mask));
+    ops.push_back(MakeKernel("attn_softmax", OpKind::kElementwise, Pass::kForward,
+                             internal::kSoftmaxFlops * z.s2, 2 * f * z.s2));
+    if (casts) {
+      ops.push_back(MakeKernel("attn_softmax_downcast", OpKind::kElementwise, Pass::kForward, 0,
+                               (f + e) * z.s2));
+    }
+  } else if (path == SoftmaxPath::kUnfused) {
     const double causal_mask = static_cast<double>(d.s * d.s) * internal::kMaskBytes;
     ops.push_back(MakeKernel("attn_mask", OpKind::kElementwise, Pass::kForward,
                              internal::kScaleMaskFlops * z.s2, 2 * z.s2 * e + causal_mask));
@@ -178,7 +219,8 @@ void AttentionBackward(std::vector<Op>& ops, const Dims& d, const BuildOptions& 
   } else {
     const std::int64_t batch = d.b * d.heads;
     const double mask = z.s2 * internal::kMaskBytes;
-    const bool fused_dropout = o.fusion.softmax_mask && o.fusion.softmax_dropout && d.dropout;
+    const SoftmaxPath path = SoftmaxPathFor(d, o.fusion);
+    const bool fused_dropout = path == SoftmaxPath::kFused && o.fusion.softmax_dropout && d.dropout;
     // attn_context: C = P V. dP = dC V^T (s x s x d), dV = P^T dC (s x d x s).
     ops.push_back(MakeGemm("attn_context_dgrad_probs", Pass::kBackward, d.s, d.s, d.head_dim, batch,
                            2 * z.q * d.gemm_in + z.s2 * e, true));
@@ -188,16 +230,38 @@ void AttentionBackward(std::vector<Op>& ops, const Dims& d, const BuildOptions& 
       ops.push_back(MakeKernel("attn_probs_dropout_bwd", OpKind::kElementwise, Pass::kBackward,
                                internal::kDropoutBwdFlops * z.s2, 2 * z.s2 * e + mask));
     }
-    if (fused_dropout) {
+    if (path == SoftmaxPath::kTorchFp32) {
+      // Autograd of the fallback above, in reverse: the half() cast back to fp32, softmax
+      // backward (reads dy and the fp32 output), masked_fill (zeroes the masked gradient),
+      // the scale, and the float() cast back to 16 bits.
+      const double f = internal::kFp32Bytes;
+      const double causal_mask = static_cast<double>(d.s * d.s) * internal::kMaskBytes;
+      const bool casts = e < f;
+      if (casts) {
+        ops.push_back(MakeKernel("attn_softmax_downcast_bwd", OpKind::kElementwise, Pass::kBackward,
+                                 0, (e + f) * z.s2));
+      }
+      ops.push_back(MakeKernel("attn_softmax_bwd", OpKind::kElementwise, Pass::kBackward,
+                               internal::kSoftmaxBwdFlops * z.s2, 3 * f * z.s2));
+      ops.push_back(MakeKernel("attn_mask_bwd", OpKind::kElementwise, Pass::kBackward, z.s2,
+                               2 * f * z.s2 + causal_mask));
+      ops.push_back(
+          MakeKernel("attn_scale_bwd", OpKind::kElementwise, Pass::kBackward, z.s2, 2 * f * z.s2));
+      if (casts) {
+        ops.push_back(MakeKernel("attn_softmax_upcast_bwd", OpKind::kElementwise, Pass::kBackward,
+                                 0, (f + e) * z.s2));
+      }
+    } else if (fused_dropout) {
       ops.push_back(MakeKernel("attn_softmax_dropout_bwd", OpKind::kElementwise, Pass::kBackward,
                                (internal::kDropoutBwdFlops + internal::kSoftmaxBwdFlops + 1) * z.s2,
                                3 * z.s2 * e + mask));
     } else {
-      ops.push_back(MakeKernel(
-          "attn_softmax_bwd", OpKind::kElementwise, Pass::kBackward,
-          (internal::kSoftmaxBwdFlops + (o.fusion.softmax_mask ? 1 : 0)) * z.s2, 3 * z.s2 * e));
+      ops.push_back(
+          MakeKernel("attn_softmax_bwd", OpKind::kElementwise, Pass::kBackward,
+                     (internal::kSoftmaxBwdFlops + (path == SoftmaxPath::kFused ? 1 : 0)) * z.s2,
+                     3 * z.s2 * e));
     }
-    if (!o.fusion.softmax_mask) {
+    if (path == SoftmaxPath::kUnfused) {
       ops.push_back(MakeKernel("attn_mask_bwd", OpKind::kElementwise, Pass::kBackward, z.s2,
                                2 * z.s2 * e + static_cast<double>(d.s * d.s)));
     }
@@ -277,12 +341,23 @@ void ActivationBackward(std::vector<Op>& ops, const Dims& d, const FusionRules& 
   }
 }
 
+// Bytes per s x s element kept for the backward: the softmax output (for the softmax
+// backward), the dropout mask and output (for the context GEMM's backward). On the fp32
+// fallback the softmax keeps its fp32 output and, without dropout, the context GEMM its 16-bit
+// cast of it.
+double ScoreSavedBytes(const Dims& d, const FusionRules& f) {
+  const double dropout = d.dropout ? d.act + internal::kMaskBytes : 0.0;
+  if (SoftmaxPathFor(d, f) != SoftmaxPath::kTorchFp32) return d.act + dropout;
+  const double cast = d.act < internal::kFp32Bytes && !d.dropout ? d.act : 0.0;
+  return internal::kFp32Bytes + dropout + cast;
+}
+
 // The part of SavedActivationBytes that lives inside the attention core: the s x s tensors
 // (softmax output, dropout mask and output) or flash attention's log-sum-exp.
 double AttentionCoreSavedBytes(const Dims& d, const BuildOptions& o) {
   if (o.flash_attention) return internal::kFp32Bytes * d.TokenElems(d.heads);
   const AttentionSizes z = Sizes(d);
-  return z.s2 * (d.dropout ? 2 * d.act + internal::kMaskBytes : d.act);
+  return z.s2 * ScoreSavedBytes(d, o.fusion);
 }
 
 // With sequence parallelism the tensors of the sequence-parallel region (norm inputs, the
@@ -304,7 +379,7 @@ double SavedAttentionBytes(const Dims& d, const ModelConfig& model, const BuildO
     saved += (z.q + 2 * z.kv) * e + internal::kFp32Bytes * d.TokenElems(d.heads);
   } else {
     saved += 3 * z.q * e;  // Q and K, V expanded to a_t heads
-    saved += z.s2 * (d.dropout ? 2 * e + internal::kMaskBytes : e);
+    saved += z.s2 * ScoreSavedBytes(d, o.fusion);
   }
   saved += z.q * e;                                   // out-proj input
   if (d.dropout) saved += th * internal::kMaskBytes;  // attention residual dropout mask

@@ -86,9 +86,9 @@ struct BuildOptions {
 //     [tp_allreduce], attn residual block, post_attn_norm, mlp_fc1, activation, mlp_fc2,
 //     [tp_allreduce], mlp residual block.
 //   attention core: attn_flash, or [attn_expand_kv] attn_scores, attn_softmax (or attn_mask +
-//     attn_softmax, or attn_softmax_dropout), [attn_probs_dropout], attn_context; the batched
-//     GEMMs have two data-gradient GEMMs each (attn_context_dgrad_probs/_v,
-//     attn_scores_dgrad_q/_k) and no weight gradient.
+//     attn_softmax, attn_softmax_dropout, or the fp32 fallback: SoftmaxPathFor, layer_builder.cc)
+//     [attn_probs_dropout], attn_context; the batched GEMMs have two data-gradient GEMMs each
+//     (attn_context_dgrad_probs/_v, attn_scores_dgrad_q/_k) and no weight gradient.
 //   residual block: "<attn|mlp>_bias_dropout_add" fused (parts absent from the model are dropped
 //     from the name: "mlp_add" for a model without bias and dropout) or separate _bias,
 //     _dropout, _residual_add kernels. With norm_residual the block is one kernel with the

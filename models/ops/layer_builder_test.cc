@@ -152,10 +152,54 @@ TEST(LayerBuilderTest, SavedActivationsMatchKorthikanti) {
   EXPECT_DOUBLE_EQ(BuildTransformerLayer(gpt, Options(2, 8, false)).saved_activation_bytes,
                    Korthikanti(2048, 2, 12288, 96, 8));
   EXPECT_DOUBLE_EQ(Korthikanti(2048, 2, 12288, 96, 8), 1157627904.0);
-  // Another GPT shape, tp = 4.
+  // Another GPT shape, tp = 4, b = 2 (b * a/t = 20: Megatron's fused softmax kernel, whose
+  // 16-bit output the formula assumes; b = 1 is the fp32 fallback, next test).
   EXPECT_DOUBLE_EQ(
-      BuildTransformerLayer(Preset("gpt3-13b"), Options(1, 4, false)).saved_activation_bytes,
-      Korthikanti(2048, 1, 5120, 40, 4));
+      BuildTransformerLayer(Preset("gpt3-13b"), Options(2, 4, false)).saved_activation_bytes,
+      Korthikanti(2048, 2, 5120, 40, 4));
+}
+
+TEST(LayerBuilderTest, SoftmaxFallsBackToFp32WhereMegatronsFusedKernelIsUnavailable) {
+  // gpt3-13b (a = 40, s = 2048), tp = 8: a/t = 5 heads per rank. Megatron's fused kernel needs
+  // b * a/t to be a multiple of 4 (fused_softmax.py, is_kernel_available): b = 4 (20) is fused,
+  // b = 1 (5) runs forward_torch_softmax in fp32. S2 = 1 * 5 * 2048^2 = 20,971,520 elements:
+  //   float() reads 2 B, writes 4 B:            6 * S2       = 125,829,120 B
+  //   * scale reads and writes 4 B:             8 * S2       = 167,772,160 B
+  //   masked_fill_ 8 B + the s x s bool mask:   8 * S2 + s^2 = 171,966,464 B
+  //   softmax 8 B, half() 6 B; softmax backward reads dy and y, writes dx at 4 B: 12 * S2.
+  const ModelConfig gpt = Preset("gpt3-13b");
+  const LayerOps fused = BuildTransformerLayer(gpt, Options(4, 8, false));
+  EXPECT_EQ(FindOp(fused.forward, "attn_softmax_upcast"), nullptr);
+  const LayerOps l = BuildTransformerLayer(gpt, Options(1, 8, false));
+  const double s2 = 20971520.0;
+  auto bytes = [&](const std::vector<Op>& ops, std::string_view name) {
+    const Op* op = FindOp(ops, name);
+    EXPECT_NE(op, nullptr) << name;
+    return op == nullptr ? -1.0 : op->bytes;
+  };
+  EXPECT_DOUBLE_EQ(bytes(l.forward, "attn_softmax_upcast"), 125829120.0);
+  EXPECT_DOUBLE_EQ(bytes(l.forward, "attn_scale"), 167772160.0);
+  EXPECT_DOUBLE_EQ(bytes(l.forward, "attn_mask"), 171966464.0);
+  EXPECT_DOUBLE_EQ(bytes(l.forward, "attn_softmax"), 8 * s2);
+  EXPECT_DOUBLE_EQ(bytes(l.forward, "attn_softmax_downcast"), 6 * s2);
+  EXPECT_DOUBLE_EQ(bytes(l.backward, "attn_softmax_bwd"), 12 * s2);
+  EXPECT_DOUBLE_EQ(bytes(l.backward, "attn_mask_bwd"), 8 * s2 + 2048.0 * 2048.0);
+  EXPECT_DOUBLE_EQ(bytes(l.backward, "attn_scale_bwd"), 8 * s2);
+  EXPECT_DOUBLE_EQ(bytes(l.backward, "attn_softmax_downcast_bwd"), 6 * s2);
+  EXPECT_DOUBLE_EQ(bytes(l.backward, "attn_softmax_upcast_bwd"), 6 * s2);
+  // Five kernels where the fused path has one, forward and backward.
+  EXPECT_EQ(l.forward.size(), fused.forward.size() + 4);
+  EXPECT_EQ(l.backward.size(), fused.backward.size() + 4);
+  // The softmax output kept for the backward is fp32: 2 more bytes per S2 element than the
+  // Korthikanti (16-bit) count.
+  EXPECT_DOUBLE_EQ(l.saved_activation_bytes, Korthikanti(2048, 1, 5120, 40, 8) + 2 * s2);
+  // Without dropout the context GEMM keeps the 16-bit cast of the probabilities besides the
+  // fp32 softmax output: 6 bytes per element, 6 * S2 = 125,829,120 B (fused: 2 bytes).
+  BuildOptions no_dropout = Options(1, 8, false);
+  no_dropout.dropout = false;
+  EXPECT_DOUBLE_EQ(BuildTransformerLayer(gpt, no_dropout).attention_core_saved_bytes, 125829120.0);
+  no_dropout.micro_batch = 4;  // fused: 2 * (4 * 5 * 2048^2) = 167,772,160 B
+  EXPECT_DOUBLE_EQ(BuildTransformerLayer(gpt, no_dropout).attention_core_saved_bytes, 167772160.0);
 }
 
 TEST(LayerBuilderTest, FlashDropsTheScoreTermAndKeepsLogSumExp) {
