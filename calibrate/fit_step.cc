@@ -160,6 +160,13 @@ Result<plan::StepInput> StepInputFor(const StepRow& row, const std::string& path
   p.overlap.grad_reduce = false;
   p.overlap.p2p = false;  // Megatron's p2p: wait + torch.cuda.synchronize() (docs/validation.md)
   p.grad_bucket_bytes = std::numeric_limits<double>::max();  // one bucket: no bucketing
+  if (conventions.sharding != DpSharding::kNone) {
+    // FSDP (fit_step.h, DpSharding): per-block gathers and reduce-scatters, overlapped.
+    p.zero = conventions.sharding == DpSharding::kFullShard ? 3 : 2;
+    p.overlap.param_gather = conventions.sharding == DpSharding::kShardGradOp;
+    p.overlap.grad_reduce = true;
+    p.grad_bucket_bytes = 1;  // every part (block) is its own bucket: one FSDP unit each
+  }
   const auto errors = plan::ValidateAndResolve(in.model, in.cluster, in.training, p);
   if (!errors.empty())
     return Error::At(path, row.line, 1,

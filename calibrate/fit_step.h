@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,21 @@
 
 namespace foresight::calibrate {
 
+// How the data-parallel replicas share model states (docs/validation.md, "Dataset formats"):
+//  - kNone: Megatron DDP as in the vTrain runs: replicated states, one gradient all-reduce after
+//    the last backward (no bucketing, not overlapped).
+//  - kFullShard: PyTorch FSDP FULL_SHARD with one FSDP unit per transformer block (llm-foundry's
+//    MPT wrapping): ZeRO-3, every forward and backward gathers each block's parameters on the
+//    communication stream ahead of use (prefetch, limit_all_gathers) and every backward
+//    reduce-scatters each block's gradients as soon as its backward ends (plan zero = 3,
+//    overlap.grad_reduce, one bucket per part).
+//  - kShardGradOp: FSDP SHARD_GRAD_OP: parameters stay gathered from the forward to the end of
+//    the backward, gradients reduce-scattered per block (plan zero = 2, overlap.param_gather:
+//    each block's gather before its first forward, overlap.grad_reduce, one bucket per part).
+//    With gradient accumulation FSDP re-gathers every micro-batch's forward, which zero 2 does
+//    not: callers keep such rows out (validate/foundry.h).
+enum class DpSharding : std::uint8_t { kNone, kFullShard, kShardGradOp };
+
 struct StepConventions {
   std::int64_t vocab = 50257;
   std::int64_t vocab_multiple = 128;  // padded to a multiple of this times tp
@@ -43,6 +59,7 @@ struct StepConventions {
   plan::Schedule schedule = plan::Schedule::k1F1B;
   bool flash_attention = false;
   Dtype dtype = Dtype::kFp16;
+  DpSharding sharding = DpSharding::kNone;
 };
 
 // Parameters the step fit can move: "gpu.gemm.max_efficiency", "gpu.attention_efficiency",

@@ -19,6 +19,8 @@ struct ValidateArgs {
   std::string markdown;
   std::string title;
   std::size_t max_rows = 0;
+  std::string section;
+  std::int64_t max_gpus = 0;
   double max_mape_pct = -1;
   double max_worst_pct = -1;
 };
@@ -39,6 +41,8 @@ int RunValidate(const ValidateArgs& a) {
   validate::Options options;
   options.hardware = a.hardware;
   options.max_rows = a.max_rows;
+  options.section = a.section;
+  options.max_gpus = a.max_gpus;
   auto report = validate::RunValidation(*dataset, options);
   if (!report.ok()) {
     const std::string message = report.error().ToString();
@@ -79,8 +83,10 @@ CLI::App* AddValidateCommand(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<ValidateArgs>();
   CLI::App* cmd = app.add_subcommand(
       "validate", "predict every run of a measured-runs dataset and report the error");
-  cmd->add_option("dataset", args->dataset,
-                  "measured runs: a vTrain step table or the general CSV (docs/validation.md)")
+  cmd->add_option(
+         "dataset", args->dataset,
+         "measured runs: a vTrain step table, llm-foundry's throughput tables or the general CSV "
+         "(docs/validation.md)")
       ->required();
   cmd->add_option("--hardware", args->hardware,
                   "catalog name or profile YAML for every row (default: each row's 'hardware')");
@@ -91,6 +97,10 @@ CLI::App* AddValidateCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--title", args->title, "heading of the --markdown summary");
   cmd->add_option("--max-rows", args->max_rows,
                   "use at most N rows (every k-th row, deterministic; 0 = all)");
+  cmd->add_option("--section", args->section,
+                  "only the rows of this section (llm-foundry tables: the heading, e.g. "
+                  "'H100 80GB FP8')");
+  cmd->add_option("--max-gpus", args->max_gpus, "only the rows with at most N GPUs (0 = all)");
   cmd->add_option("--max-mape", args->max_mape_pct,
                   "exit 4 when the MAPE (percent) is above this bar");
   cmd->add_option("--max-worst", args->max_worst_pct,

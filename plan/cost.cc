@@ -58,7 +58,9 @@ CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
   double seconds = 0;
   switch (op.kind) {
     case ops::OpKind::kGemm:
-      seconds = hw::GemmSeconds(hw.gpu, dtype, op.m, op.n, op.k, op.batch, op.bytes);
+      seconds =
+          hw::GemmSeconds(hw.gpu, op.bf16_in_fp8 && dtype == Dtype::kFp8 ? Dtype::kBf16 : dtype,
+                          op.m, op.n, op.k, op.batch, op.bytes);
       break;
     case ops::OpKind::kFlashAttention:
       seconds = hw::AttentionSeconds(hw.gpu, dtype == Dtype::kFp8 ? Dtype::kBf16 : dtype,

@@ -371,5 +371,18 @@ TEST(Fp8CostTest, GemmsAtFp8AttentionAtBf16) {
             0.75 * CostOp(gemm, h100, Dtype::kBf16, {}).duration.ToSeconds());
 }
 
+TEST(Fp8CostTest, GemmOutsideTransformerEngineRunsAtBf16) {
+  // The output layer (ops::Op::bf16_in_fp8) keeps the bf16 peak in an fp8 run.
+  const hw::HardwareProfile h100 = Load("dgx-h100");
+  ops::Op gemm;
+  gemm.kind = ops::OpKind::kGemm;
+  gemm.m = gemm.n = gemm.k = 8192;
+  gemm.flops = 2.0 * 8192 * 8192 * 8192;
+  gemm.bytes = 3.0 * 8192 * 8192 * 2;
+  gemm.bf16_in_fp8 = true;
+  EXPECT_EQ(CostOp(gemm, h100, Dtype::kFp8, {}).duration,
+            CostOp(gemm, h100, Dtype::kBf16, {}).duration);
+}
+
 }  // namespace
 }  // namespace foresight::plan

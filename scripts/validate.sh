@@ -1,46 +1,67 @@
 #!/usr/bin/env bash
-# Regenerates the step-time results in docs/validation.md (the block between
-# "<!-- BEGIN generated: steps -->" and "<!-- END generated: steps -->"; nothing else in the
-# file changes) and writes the per-row CSVs and SVG plots to build/validation/.
+# Regenerates the step-time results in docs/validation.md -- the blocks between
+# "<!-- BEGIN generated: steps -->" / "<!-- END generated: steps -->" (vTrain) and
+# "<!-- BEGIN generated: llm-foundry -->" / "<!-- END generated: llm-foundry -->"; nothing else
+# in the file changes -- and writes the per-row CSVs and SVG plots to build/validation/.
 #
 #   bash scripts/validate.sh [path/to/foresight]     (default build/dev/cli/foresight)
 #
 # Protocol (docs/validation.md): the a100-vtrain profile was fitted on ground_truth_single.csv
 # and the all-reduce sweeps only; ground_truth_multi.csv is held out. The catalog profile
-# dgx-a100-80gb (datasheet values, nothing fitted) is shown for comparison.
+# dgx-a100-80gb (datasheet values, nothing fitted) is shown for comparison. The llm-foundry
+# tables are held out entirely: nothing was fitted to them; each row runs on the catalog
+# profile of its GPU (validate/foundry.h), and the A100 80GB single-node rows also on the
+# a100-vtrain profile. Run from the repository root (the A100 40GB rows name
+# calibrate/profiles/a100-40gb-roce.yaml relative to it); the script changes to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${1:-build/dev/cli/foresight}"
 data=../shared/data/vtrain-a100
+foundry=../shared/data/llm-foundry/benchmarks.md
 out=build/validation
 doc=docs/validation.md
 mkdir -p "$out"
-block="$out/steps.md"
-: >"$block"
-run() {  # dataset-name hardware title
-  local name="$1" hw="$2" title="$3" tag
-  tag="${name}-$(basename "$hw" .yaml)"
-  "$bin" validate "$data/$name.csv" --hardware "$hw" --csv "$out/$tag.csv" \
-    --plot "$out/$tag.svg" --markdown "$out/$tag.md" --title "$title" >"$out/$tag.txt"
+run() {  # block-file dataset tag title [extra validate arguments...]
+  local block="$1" dataset="$2" tag="$3" title="$4"
+  shift 4
+  "$bin" validate "$dataset" "$@" --csv "$out/$tag.csv" --plot "$out/$tag.svg" \
+    --markdown "$out/$tag.md" --title "$title" >"$out/$tag.txt"
   cat "$out/$tag.md" >>"$block"
   echo "validate: $tag: $(grep '^overall' "$out/$tag.txt")"
 }
-run ground_truth_multi calibrate/profiles/a100-vtrain.yaml \
-  "Multi-node (held out), fitted profile a100-vtrain"
-run ground_truth_single calibrate/profiles/a100-vtrain.yaml \
-  "Single-node (calibration set), fitted profile a100-vtrain"
-run ground_truth_multi dgx-a100-80gb "Multi-node, catalog profile dgx-a100-80gb (nothing fitted)"
-run ground_truth_single dgx-a100-80gb "Single-node, catalog profile dgx-a100-80gb (nothing fitted)"
+steps="$out/steps.md"
+: >"$steps"
+run "$steps" "$data/ground_truth_multi.csv" ground_truth_multi-a100-vtrain \
+  "Multi-node (held out), fitted profile a100-vtrain" --hardware calibrate/profiles/a100-vtrain.yaml
+run "$steps" "$data/ground_truth_single.csv" ground_truth_single-a100-vtrain \
+  "Single-node (calibration set), fitted profile a100-vtrain" \
+  --hardware calibrate/profiles/a100-vtrain.yaml
+run "$steps" "$data/ground_truth_multi.csv" ground_truth_multi-dgx-a100-80gb \
+  "Multi-node, catalog profile dgx-a100-80gb (nothing fitted)" --hardware dgx-a100-80gb
+run "$steps" "$data/ground_truth_single.csv" ground_truth_single-dgx-a100-80gb \
+  "Single-node, catalog profile dgx-a100-80gb (nothing fitted)" --hardware dgx-a100-80gb
 
-begin='<!-- BEGIN generated: steps -->'
-end='<!-- END generated: steps -->'
-[ "$(grep -cxF "$begin" "$doc")" = 1 ] && [ "$(grep -cxF "$end" "$doc")" = 1 ] || {
-  echo "error: $doc must contain the lines '$begin' and '$end' exactly once" >&2
-  exit 1
+llm="$out/llm-foundry.md"
+: >"$llm"
+run "$llm" "$foundry" llm-foundry-catalog \
+  "llm-foundry, every section (held out), catalog profile of each row's GPU (nothing fitted)"
+run "$llm" "$foundry" llm-foundry-a100-80gb-a100-vtrain \
+  "llm-foundry A100 80GB, single-node rows (held out), fitted profile a100-vtrain" \
+  --section "A100 80GB with 1600 Gbps node-node interconnect (RoCE)" --max-gpus 8 \
+  --hardware calibrate/profiles/a100-vtrain.yaml
+
+replace() {  # marker-name block-file
+  local begin="<!-- BEGIN generated: $1 -->" end="<!-- END generated: $1 -->" block="$2"
+  [ "$(grep -cxF "$begin" "$doc")" = 1 ] && [ "$(grep -cxF "$end" "$doc")" = 1 ] || {
+    echo "error: $doc must contain the lines '$begin' and '$end' exactly once" >&2
+    exit 1
+  }
+  awk -v begin="$begin" -v end="$end" -v block="$block" '
+    $0 == begin { print; while ((getline line < block) > 0) print line; skip = 1; next }
+    $0 == end { skip = 0 }
+    !skip { print }' "$doc" >"$out/validation.md.new"
+  mv "$out/validation.md.new" "$doc"
 }
-awk -v begin="$begin" -v end="$end" -v block="$block" '
-  $0 == begin { print; while ((getline line < block) > 0) print line; skip = 1; next }
-  $0 == end { skip = 0 }
-  !skip { print }' "$doc" >"$out/validation.md.new"
-mv "$out/validation.md.new" "$doc"
-echo "validate: rewrote the generated steps block of $doc; plots and CSVs in $out/"
+replace steps "$steps"
+replace llm-foundry "$llm"
+echo "validate: rewrote the generated steps and llm-foundry blocks of $doc; plots and CSVs in $out/"

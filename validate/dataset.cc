@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "base/dtype.h"
+#include "validate/foundry.h"
 
 namespace foresight::validate {
 namespace {
@@ -199,6 +200,18 @@ Result<Dataset> ParseMeasuredRuns(const std::vector<std::string_view>& lines, st
             "expected dtype fp32, tf32, bf16, fp16 or fp8, found '" + std::string(c->text) + "'");
       row.conventions.dtype = *dtype;
     }
+    if (const Cell* c = cell("sharding")) {
+      if (c->text == "none")
+        row.conventions.sharding = calibrate::DpSharding::kNone;
+      else if (c->text == "full_shard")
+        row.conventions.sharding = calibrate::DpSharding::kFullShard;
+      else if (c->text == "shard_grad_op")
+        row.conventions.sharding = calibrate::DpSharding::kShardGradOp;
+      else
+        return Error::At(path, line_no, c->column,
+                         "expected sharding none, full_shard or shard_grad_op, found '" +
+                             std::string(c->text) + "'");
+    }
     if (const Cell* c = cell("hardware")) {
       if (c->text.empty())
         return Error::At(path, line_no, c->column,
@@ -236,11 +249,12 @@ const std::vector<std::string_view>& RequiredColumns() {
 const std::vector<std::string_view>& OptionalColumns() {
   static const std::vector<std::string_view> kColumns = {"vocab",     "vocab_multiple",  "schedule",
                                                          "recompute", "flash_attention", "dtype",
-                                                         "hardware",  "source"};
+                                                         "sharding",  "hardware",        "source"};
   return kColumns;
 }
 
 Result<Dataset> ParseDataset(std::string_view text, const std::string& path) {
+  if (LooksLikeFoundryTables(text)) return ParseFoundryTables(text, path);
   if (calibrate::LooksLikeStepTable(text)) {
     auto table = calibrate::ParseStepTable(text, path);
     if (!table.ok()) return table.error();

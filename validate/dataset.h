@@ -1,6 +1,8 @@
 // Measured-runs datasets for `foresight validate` (docs/validation.md, "Dataset formats").
 //
-// Two formats, told apart by the header line:
+// Three formats, told apart by their content:
+//  - MosaicML llm-foundry's Markdown throughput tables (foundry.h), detected by a table header
+//    naming "Throughput (T/s)" and "Sharding Strategy";
 //  - vTrain's step tables (ground_truth_single.csv / ground_truth_multi.csv, read by
 //    calibrate::ParseStepTable): Megatron-DeepSpeed GPT runs; every row gets the default
 //    calibrate::StepConventions and no hardware (the command's --hardware applies).
@@ -10,17 +12,19 @@
 //    measured_step_seconds. Optional: vocab (before padding, default 50257), vocab_multiple
 //    (Megatron padding to a multiple of this times tp, default 128),
 //    schedule (1f1b|gpipe), recompute (none|selective|full), flash_attention (true|false),
-//    dtype (fp32|tf32|bf16|fp16|fp8), hardware (catalog name or profile YAML path, relative to
-//    the dataset's folder), source (free text: where the measurement comes from).
-//    Defaults of schedule/recompute/flash_attention/dtype are the StepConventions defaults
-//    (1f1b, full, false, fp16). Cells may not contain commas (no quoting). gpus must equal
-//    tp * pp * dp. The model is GPT-style (ffn 4 * hidden, kv_heads = heads), as in
-//    calibrate::StepInputFor.
+//    dtype (fp32|tf32|bf16|fp16|fp8), sharding (none|full_shard|shard_grad_op: how the
+//    data-parallel replicas share model states, calibrate::DpSharding; default none), hardware
+//    (catalog name or profile YAML path, relative to the dataset's folder), source (free text:
+//    where the measurement comes from). Defaults of schedule/recompute/flash_attention/dtype are
+//    the StepConventions defaults (1f1b, full, false, fp16). Cells may not contain commas (no
+//    quoting). gpus must equal tp * pp * dp. The model is GPT-style (ffn 4 * hidden, kv_heads =
+//    heads), as in calibrate::StepInputFor.
 // Errors carry file:line:column and say what was expected. O(file size).
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -34,12 +38,23 @@ struct RunRow {
   calibrate::StepConventions conventions;
   std::string hardware;  // "" = the command's --hardware
   std::string source;    // provenance text ("" when the format has none)
+  // Extra categories of the row (grouping name -> value, e.g. {"sharding", "FULL_SHARD"}):
+  // the report adds per-category statistics for each grouping (validate.h).
+  std::vector<std::pair<std::string, std::string>> tags;
+};
+
+// A source row that was read but cannot be simulated, with the reason (printed and counted).
+struct SkippedRow {
+  int line = 0;
+  std::string section;  // where it was ("" when the format has no sections)
+  std::string reason;
 };
 
 struct Dataset {
   std::string path;
-  std::string format;  // "vtrain" or "measured-runs"
+  std::string format;  // "vtrain", "measured-runs" or "llm-foundry" (foundry.h)
   std::vector<RunRow> rows;
+  std::vector<SkippedRow> skipped;
 };
 
 // The general format's columns: required first, then optional (the order the docs list them).

@@ -55,6 +55,20 @@ std::string StatsLine(const ErrorStats& s) {
          "%  bias " + SignedPct(s.bias) + "%  (" + std::to_string(s.rows) + " rows)";
 }
 
+// "predicted not to fit: 2 of 216 runs (lines 10, 12)" or "" when every run fits.
+std::string MemoryLine(const Report& r) {
+  std::string lines;
+  std::size_t n = 0;
+  for (const RowResult& row : r.rows) {
+    if (row.fits) continue;
+    ++n;
+    lines += (lines.empty() ? "" : ", ") + std::to_string(row.row.step.line);
+  }
+  if (n == 0) return "";
+  return "predicted not to fit in GPU memory: " + std::to_string(n) + " of " +
+         std::to_string(r.rows.size()) + " runs (lines " + lines + "); every measured run ran";
+}
+
 }  // namespace
 
 std::string RenderText(const Report& r) {
@@ -80,6 +94,20 @@ std::string RenderText(const Report& r) {
     std::snprintf(line, sizeof(line), "  %-10s ", c.name.c_str());
     out += line + StatsLine(c.stats) + "\n";
   }
+  for (const Grouping& g : r.by_tag) {
+    out += "by " + g.name + ":\n";
+    for (const Category& c : g.categories) {
+      std::snprintf(line, sizeof(line), "  %-10s ", c.name.c_str());
+      out += line + StatsLine(c.stats) + "\n";
+    }
+  }
+  if (const std::string m = MemoryLine(r); !m.empty()) out += m + "\n";
+  if (!r.skipped.empty()) {
+    out += "skipped " + std::to_string(r.skipped.size()) + " rows (not simulated):\n";
+    for (const SkippedRow& s : r.skipped)
+      out += "  line " + std::to_string(s.line) +
+             (s.section.empty() ? "" : " [" + s.section + "]") + ": " + s.reason + "\n";
+  }
   return out;
 }
 
@@ -103,6 +131,21 @@ std::string RenderJson(const Report& r) {
   };
   j["by_gpus"] = categories(r.by_gpus);
   j["by_parallelism"] = categories(r.by_parallelism);
+  if (!r.section.empty()) j["section"] = r.section;
+  if (!r.by_tag.empty()) {
+    nlohmann::ordered_json tags;
+    for (const Grouping& g : r.by_tag) tags[g.name] = categories(g.categories);
+    j["by_tag"] = tags;
+  }
+  nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
+  for (const SkippedRow& s : r.skipped) {
+    nlohmann::ordered_json e;
+    e["line"] = s.line;
+    if (!s.section.empty()) e["section"] = s.section;
+    e["reason"] = s.reason;
+    skipped.push_back(e);
+  }
+  j["skipped"] = skipped;
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const RowResult& row : r.rows) {
     const calibrate::StepRow& s = row.row.step;
@@ -123,6 +166,8 @@ std::string RenderJson(const Report& r) {
     e["measured_step_seconds"] = row.measured_s;
     e["predicted_step_seconds"] = row.predicted_s;
     e["pct_error"] = 100 * row.error;
+    e["fits"] = row.fits;
+    e["peak_gib"] = row.peak_bytes / (1024.0 * 1024.0 * 1024.0);
     if (!row.row.source.empty()) e["source"] = row.row.source;
     rows.push_back(e);
   }
@@ -219,7 +264,8 @@ std::string RenderSvg(const Report& r) {
 
 std::string RenderMarkdown(const Report& r, const std::string& title) {
   std::string out = "### " + title + "\n\n";
-  out += "`" + r.dataset + "` on `" + (r.hardware.empty() ? "per-row hardware" : r.hardware) +
+  out += "`" + r.dataset + "`" + (r.section.empty() ? "" : " (section " + r.section + ")") +
+         " on `" + (r.hardware.empty() ? "per-row hardware" : r.hardware) +
          "`: " + std::to_string(r.overall.rows) + " runs, **MAPE " + Pct(r.overall.mape) +
          "%**, median " + Pct(r.overall.median_abs) + "%, worst " + Pct(r.overall.worst_abs) +
          "%, mean signed error " + SignedPct(r.overall.bias) + "%.\n\n";
@@ -234,6 +280,14 @@ std::string RenderMarkdown(const Report& r, const std::string& title) {
   };
   table("GPUs", r.by_gpus);
   table("parallelism", r.by_parallelism);
+  for (const Grouping& g : r.by_tag) table(g.name, g.categories);
+  if (const std::string m = MemoryLine(r); !m.empty()) out += m + ".\n\n";
+  if (!r.skipped.empty()) {
+    out += std::to_string(r.skipped.size()) + " rows skipped (not simulated):\n\n";
+    for (const SkippedRow& s : r.skipped)
+      out += "- line " + std::to_string(s.line) + ": " + s.reason + "\n";
+    out += "\n";
+  }
   return out;
 }
 

@@ -42,16 +42,44 @@ Result<Report> RunValidation(const Dataset& dataset, const Options& options) {
   report.dataset = dataset.path;
   report.format = dataset.format;
   report.hardware = options.hardware;
+  report.section = options.section;
   std::map<std::string, hw::HardwareProfile> profiles;  // by name or path
-  const std::size_t n = dataset.rows.size();
+  std::vector<const RunRow*> selected;
+  std::vector<std::string> sections;  // known sections, in order of first appearance
+  for (const RunRow& row : dataset.rows) {
+    const std::string* section = nullptr;
+    for (const auto& [name, value] : row.tags) {
+      if (name == "section") section = &value;
+    }
+    if (section && std::find(sections.begin(), sections.end(), *section) == sections.end())
+      sections.push_back(*section);
+    if (!options.section.empty() && (!section || *section != options.section)) continue;
+    if (options.max_gpus > 0 && row.step.gpus > options.max_gpus) continue;
+    selected.push_back(&row);
+  }
+  if (!options.section.empty() &&
+      std::find(sections.begin(), sections.end(), options.section) == sections.end()) {
+    std::string known;
+    for (const std::string& s : sections) known += (known.empty() ? "'" : ", '") + s + "'";
+    return Error{"no section '" + options.section + "' in " + dataset.path +
+                     (known.empty() ? " (it has no sections)" : "; sections: " + known),
+                 dataset.path, 0, 0};
+  }
+  for (const SkippedRow& s : dataset.skipped) {
+    if (options.section.empty() || s.section == options.section) report.skipped.push_back(s);
+  }
+  const std::size_t n = selected.size();
   const std::size_t k = options.max_rows == 0 || n <= options.max_rows
                             ? 1
                             : (n + options.max_rows - 1) / options.max_rows;
   std::map<std::int64_t, std::vector<double>> by_gpus;
   std::map<std::string, std::vector<double>> by_mix;
+  // tag name -> (value -> errors), names and values in order of first appearance.
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::vector<double>>>>>
+      by_tag;
   std::vector<double> all;
   for (std::size_t i = 0; i < n; i += k) {
-    const RunRow& row = dataset.rows[i];
+    const RunRow& row = *selected[i];
     const std::string hw_name = options.hardware.empty() ? row.hardware : options.hardware;
     if (hw_name.empty())
       return Error::At(dataset.path, row.step.line, 1,
@@ -83,9 +111,20 @@ Result<Report> RunValidation(const Dataset& dataset, const Options& options) {
     r.measured_s = s.step_seconds;
     r.predicted_s = result->step_time_s;
     r.error = (r.predicted_s - r.measured_s) / r.measured_s;
+    r.fits = result->fits;
+    r.peak_bytes = result->peak_bytes;
     all.push_back(r.error);
     by_gpus[s.gpus].push_back(r.error);
     by_mix[r.parallelism].push_back(r.error);
+    for (const auto& [name, value] : row.tags) {
+      auto g = std::find_if(by_tag.begin(), by_tag.end(),
+                            [&](const auto& e) { return e.first == name; });
+      if (g == by_tag.end()) g = by_tag.insert(by_tag.end(), {name, {}});
+      auto c = std::find_if(g->second.begin(), g->second.end(),
+                            [&](const auto& e) { return e.first == value; });
+      if (c == g->second.end()) c = g->second.insert(g->second.end(), {value, {}});
+      c->second.push_back(r.error);
+    }
     report.rows.push_back(std::move(r));
   }
   report.overall = ComputeStats(all);
@@ -94,6 +133,20 @@ Result<Report> RunValidation(const Dataset& dataset, const Options& options) {
         {std::to_string(gpus) + (gpus == 1 ? " GPU" : " GPUs"), ComputeStats(errors)});
   for (const auto& [mix, errors] : by_mix)
     report.by_parallelism.push_back({mix, ComputeStats(errors)});
+  for (auto& [name, values] : by_tag) {
+    const bool numeric = std::all_of(values.begin(), values.end(), [](const auto& v) {
+      return !v.first.empty() && v.first.size() < 18 &&
+             v.first.find_first_not_of("0123456789") == std::string::npos;
+    });
+    if (numeric)
+      std::stable_sort(values.begin(), values.end(), [](const auto& a, const auto& b) {
+        return std::stoll(a.first) < std::stoll(b.first);
+      });
+    Grouping grouping{name, {}};
+    for (const auto& [value, errors] : values)
+      grouping.categories.push_back({value, ComputeStats(errors)});
+    report.by_tag.push_back(std::move(grouping));
+  }
   return report;
 }
 

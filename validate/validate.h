@@ -7,6 +7,7 @@
 //   median = median |e| (mean of the two middle values for an even count)
 //   worst  = max |e|
 //   bias   = mean e (signed; > 0: the simulator is slow)
+// Filters (Options::section, max_gpus) apply before the subsample (max_rows).
 // Categories: GPU count ("8 GPUs") and parallelism mix (the dimensions > 1 among tp, pp, dp,
 // e.g. "tp+dp"; "none" for one GPU), each with the same statistics; categories are listed in
 // ascending GPU count / name order. Rows are simulated in file order; nothing depends on
@@ -14,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,10 @@ struct RowResult {
   double measured_s = 0;
   double predicted_s = 0;
   double error = 0;  // signed relative
+  // The simulator's memory verdict: every measured run did run, so fits = false is an error of
+  // the memory model (or of the row's conventions).
+  bool fits = true;
+  double peak_bytes = 0;
 };
 
 struct Category {
@@ -46,19 +52,34 @@ struct Category {
   ErrorStats stats;
 };
 
+// Statistics per value of one of the rows' tags (RunRow::tags), e.g. "sharding".
+struct Grouping {
+  std::string name;  // the tag's name
+  std::vector<Category> categories;
+};
+
 struct Report {
   std::string dataset;   // path as given
   std::string format;    // Dataset::format
   std::string hardware;  // the --hardware argument ("" = per-row hardware)
+  std::string section;   // Options::section ("" = all rows)
   std::vector<RowResult> rows;
   ErrorStats overall;
   std::vector<Category> by_gpus;
   std::vector<Category> by_parallelism;
+  // One grouping per tag name, in the order the tags first appear; categories in ascending
+  // numeric order when every value is an integer, else in order of first appearance.
+  std::vector<Grouping> by_tag;
+  std::vector<SkippedRow> skipped;  // the dataset's unrepresentable rows (of the section)
 };
 
 struct Options {
   std::string hardware;      // catalog name or profile YAML; "" = each row's hardware column
   std::size_t max_rows = 0;  // > 0: every k-th row, k = ceil(rows / max_rows) (CI subset)
+  // Only rows whose "section" tag equals this ("" = all); an unknown section is an error that
+  // lists the known ones.
+  std::string section;
+  std::int64_t max_gpus = 0;  // > 0: only rows with at most this many GPUs
 };
 
 // "tp+pp+dp" style name of the dimensions > 1 ("none" when all are 1).

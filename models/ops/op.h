@@ -59,6 +59,11 @@ struct Op {
   // causal FlashAttention: forward (n+1)/(2n) of `flops` with n = ceil(s/128) query tiles,
   // backward 2.5x forward (it recomputes the scores), times the same fraction.
   double executed_flops = 0;
+  // A GEMM of a module outside Transformer Engine: in an fp8 run it keeps bf16 operands and the
+  // bf16 peak (TE's fp8_autocast changes only TE modules; the output layer is Megatron-Core's
+  // tensor_parallel.ColumnParallelLinear, and llm-foundry's MPT head is F.linear with the tied
+  // embedding). No effect in other dtypes.
+  bool bf16_in_fp8 = false;
   // Collectives: group and bytes (the full buffer per rank, nccl-tests "size").
   CommGroup group = CommGroup::kNone;
   CollectiveKind collective = CollectiveKind::kNone;

@@ -168,13 +168,22 @@ LayerOps BuildHead(const ModelConfig& model, const BuildOptions& options) {
 
   if (!fuse_rn) internal::AppendNormForward(out.forward, "final_norm", dn, f.norm);
   if (d.sp) out.forward.push_back(internal::TpGather(Pass::kForward, x));
-  out.forward.push_back(internal::LinearForward("logits", d.tokens, d.vocab, d.h, d, false));
+  // The output layer is not a Transformer Engine module: bf16 operands in an fp8 run (Op).
+  Dims dl = d;
+  dl.gemm_in = std::max(d.gemm_in, static_cast<double>(BytesOf(Dtype::kBf16)));
+  auto outside_te = [](Op op) {
+    op.bf16_in_fp8 = true;
+    return op;
+  };
+  out.forward.push_back(
+      outside_te(internal::LinearForward("logits", d.tokens, d.vocab, d.h, dl, false)));
   CrossEntropyForward(out.forward, d, f.cross_entropy);
 
   CrossEntropyBackward(out.backward, d, f.cross_entropy);
-  out.backward.push_back(internal::LinearDgrad("logits", d.tokens, d.vocab, d.h, d));
+  out.backward.push_back(outside_te(internal::LinearDgrad("logits", d.tokens, d.vocab, d.h, dl)));
   if (d.tp > 1) out.backward.push_back(internal::TpReduce(d, Pass::kBackward, x));
-  out.backward.push_back(internal::LinearWgrad("logits", d.tokens, d.vocab, d.h, d, false));
+  out.backward.push_back(
+      outside_te(internal::LinearWgrad("logits", d.tokens, d.vocab, d.h, dl, false)));
   if (!fuse_rn) internal::AppendNormBackward(out.backward, "final_norm", dn, f.norm);
 
   out.saved_activation_bytes = 2 * xn + d.TokenElems(d.vocab) * kFp32Bytes + (f.norm ? 0 : xn);

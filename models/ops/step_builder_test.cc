@@ -123,6 +123,24 @@ TEST(HeadTest, LogitsGemmAndVocabParallelLoss) {
   EXPECT_EQ(CountOps(head1.forward, IsTpAllReduce) + CountOps(head1.backward, IsTpAllReduce), 0);
 }
 
+TEST(HeadTest, Fp8KeepsTheOutputLayerInBf16) {
+  // The output layer is not a Transformer Engine module, so an fp8 run computes it in bf16:
+  // gpt3-175b, b = 1, tp = 8: m = 2048, k = 12288, n = 6400; operands X (m*k = 25,165,824) and
+  // W (k*n = 78,643,200) at 2 bytes, output m*n = 13,107,200 at 2 bytes:
+  // 207,618,048 + 26,214,400 = 233,832,448 bytes, as in bf16.
+  BuildOptions o = Options(1, 8);
+  o.dtype = Dtype::kFp8;
+  const LayerOps head = BuildHead(Preset("gpt3-175b"), o);
+  const Op* logits = FindOp(head.forward, "logits");
+  ASSERT_NE(logits, nullptr);
+  EXPECT_TRUE(logits->bf16_in_fp8);
+  EXPECT_DOUBLE_EQ(logits->bytes, 233832448.0);
+  EXPECT_TRUE(FindOp(head.backward, "logits_dgrad")->bf16_in_fp8);
+  EXPECT_TRUE(FindOp(head.backward, "logits_wgrad")->bf16_in_fp8);
+  o.dtype = Dtype::kBf16;
+  EXPECT_DOUBLE_EQ(FindOp(BuildHead(Preset("gpt3-175b"), o).forward, "logits")->bytes, 233832448.0);
+}
+
 TEST(HeadTest, FusedCrossEntropyReadsTheLogitsTwiceAndKeepsFp32Softmax) {
   // llama3-8b, tp = 1: N = 8192 * 128256 logits. Fused: forward reads the bf16 logits twice and
   // writes fp32 exponentials (2*2 + 4 = 8 B/logit); backward reads them and writes the bf16
