@@ -334,6 +334,88 @@ bool FitRamp(hw::HardwareProfile& profile, const std::vector<const Series*>& ser
   return false;
 }
 
+// fabric.collective_launch_seconds (models/hw/algorithms.h "Launch") by golden-section search on
+// [0, 200 us] with the links fixed; kept only when it lowers the objective below 0 (no extra
+// launch cost), else left at 0. Returns whether set.
+bool FitLaunch(hw::HardwareProfile& profile, const std::vector<const Series*>& series) {
+  double& c = profile.fabric.collective_launch_seconds;
+  c = 0;
+  const double f_off = Objective(profile, series);
+  const double ratio = (std::sqrt(5.0) - 1) / 2;
+  double a = 0, b = 2e-4;
+  for (int i = 0; i < 60; ++i) {
+    const double x1 = b - ratio * (b - a), x2 = a + ratio * (b - a);
+    c = x1;
+    const double f1 = Objective(profile, series);
+    c = x2;
+    const double f2 = Objective(profile, series);
+    if (f1 < f2) {
+      b = x2;
+    } else {
+      a = x1;
+    }
+  }
+  c = (a + b) / 2;
+  if (Objective(profile, series) < f_off) return true;
+  c = 0;
+  return false;
+}
+
+// fabric.tree_pipeline_bytes (the tree pipeline fill of models/hw/algorithms.h) by golden-section
+// search over log(F) on [log 64 KiB, log 1 GiB] with the links fixed; kept only when it lowers
+// the objective below the model without the fill (F = 0), else left at 0. Returns whether set.
+bool FitTreeFill(hw::HardwareProfile& profile, const std::vector<const Series*>& series) {
+  double& c = profile.fabric.tree_pipeline_bytes;
+  c = 0;
+  const double f_off = Objective(profile, series);
+  const double ratio = (std::sqrt(5.0) - 1) / 2;
+  double a = std::log(65536.0), b = std::log(1073741824.0);
+  for (int i = 0; i < 60; ++i) {
+    const double x1 = b - ratio * (b - a), x2 = a + ratio * (b - a);
+    c = std::exp(x1);
+    const double f1 = Objective(profile, series);
+    c = std::exp(x2);
+    const double f2 = Objective(profile, series);
+    if (f1 < f2) {
+      b = x2;
+    } else {
+      a = x1;
+    }
+  }
+  c = std::exp((a + b) / 2);
+  if (Objective(profile, series) < f_off) return true;
+  c = 0;
+  return false;
+}
+
+// fabric.p2p_channel_bytes_per_s (send/recv between nodes on NCCL's few p2p channels per peer,
+// models/hw/algorithms.h) by golden-section search over log(b) on [log 1 GB/s, log 1 TB/s] with
+// the links fixed; kept only when it lowers the objective below the uncapped model (b = 0).
+bool FitP2pChannel(hw::HardwareProfile& profile, const std::vector<const Series*>& series,
+                   double& c) {
+  c = 0;
+  if (series.empty()) return false;
+  const double f_off = Objective(profile, series);
+  const double ratio = (std::sqrt(5.0) - 1) / 2;
+  double a = std::log(1e9), b = std::log(1e12);
+  for (int i = 0; i < 60; ++i) {
+    const double x1 = b - ratio * (b - a), x2 = a + ratio * (b - a);
+    c = std::exp(x1);
+    const double f1 = Objective(profile, series);
+    c = std::exp(x2);
+    const double f2 = Objective(profile, series);
+    if (f1 < f2) {
+      b = x2;
+    } else {
+      a = x1;
+    }
+  }
+  c = std::exp((a + b) / 2);
+  if (Objective(profile, series) < f_off * (1 - 1e-9)) return true;
+  c = 0;
+  return false;
+}
+
 std::string Format(const char* format, double a) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, format, a);
@@ -370,10 +452,15 @@ Result<std::string> ValidateCollectives(const std::string& data_dir) {
     hw::HardwareProfile profile = *base;
     // NCCL runs send/recv on its own p2p channels (fewer per peer), whose throughput the
     // collective links do not describe: send/recv series are fitted apart (p2p links below).
-    std::vector<const Series*> intra, inter, p2p_intra, p2p_inter;
+    // All-to-all is p2p as well (nccl-tests' alltoall is grouped ncclSend/ncclRecv to every
+    // peer), but it drives every p2p channel at once where send/recv drives the few channels of
+    // one peer (NCCL_NCHANNELS_PER_NET_PEER), so it gets links of its own (a2a below).
+    std::vector<const Series*> intra, inter, p2p_intra, p2p_inter, a2a_intra, a2a_inter;
     for (const Series* s : series) {
       if (s->op == hw::NetOp::kSendRecv) {
         (s->nodes == 1 ? p2p_intra : p2p_inter).push_back(s);
+      } else if (s->op == hw::NetOp::kAllToAll) {
+        (s->nodes == 1 ? a2a_intra : a2a_inter).push_back(s);
       } else {
         (s->nodes == 1 ? intra : inter).push_back(s);
       }
@@ -394,15 +481,42 @@ Result<std::string> ValidateCollectives(const std::string& data_dir) {
       nic = FitLink(profile, profile.network.nic, inter);
       FitRamp(profile, collectives);
     }
+    const bool launch = FitLaunch(profile, collectives);
+    if (launch) {  // the links and the ramp again with the launch cost
+      up = FitLink(profile, profile.node.scale_up, intra);
+      if (nvls) FitNvls(profile, intra);
+      nic = FitLink(profile, profile.network.nic, inter);
+      if (ramp) FitRamp(profile, collectives);
+    }
+    const bool fill = FitTreeFill(profile, inter);
+    if (fill) {  // the nic again with the fill, then the fill once more
+      nic = FitLink(profile, profile.network.nic, inter);
+      FitTreeFill(profile, inter);
+    }
     // Point-to-point links: the same profile with scale_up and nic refitted from the family's
     // send/recv series only (NCCL's p2p channels); used for the send/recv series.
     hw::HardwareProfile p2p = profile;
-    const LinkFit p2p_up = FitLink(p2p, p2p.node.scale_up, p2p_intra);
-    const LinkFit p2p_nic = FitLink(p2p, p2p.network.nic, p2p_inter);
+    LinkFit p2p_nic = FitLink(p2p, p2p.network.nic, p2p_inter);
+    const bool p2p_channels = FitP2pChannel(p2p, p2p_inter, p2p.fabric.p2p_channel_bytes_per_s);
+    if (p2p_channels) {  // the p2p nic again with the channel cap, then the cap once more
+      p2p_nic = FitLink(p2p, p2p.network.nic, p2p_inter);
+      FitP2pChannel(p2p, p2p_inter, p2p.fabric.p2p_channel_bytes_per_s);
+    }
+    // The NVLink channel cap first, from the collective scale_up (a p2p link fitted without the
+    // cap would already have folded the plateau into its latency), then the link, then the cap.
+    const bool p2p_nvlink =
+        FitP2pChannel(p2p, p2p_intra, p2p.fabric.p2p_nvlink_channel_bytes_per_s);
+    LinkFit p2p_up = FitLink(p2p, p2p.node.scale_up, p2p_intra);
+    if (p2p_nvlink) FitP2pChannel(p2p, p2p_intra, p2p.fabric.p2p_nvlink_channel_bytes_per_s);
     std::vector<std::tuple<std::string, hw::LinkSpec, LinkFit>> links = {
         {"scale_up", profile.node.scale_up, up}, {"nic", profile.network.nic, nic}};
+    hw::HardwareProfile a2a = profile;
+    const LinkFit a2a_up = FitLink(a2a, a2a.node.scale_up, a2a_intra);
+    const LinkFit a2a_nic = FitLink(a2a, a2a.network.nic, a2a_inter);
     if (p2p_up.fitted) links.emplace_back("p2p scale_up", p2p.node.scale_up, p2p_up);
     if (p2p_nic.fitted) links.emplace_back("p2p nic", p2p.network.nic, p2p_nic);
+    if (a2a_up.fitted) links.emplace_back("all-to-all scale_up", a2a.node.scale_up, a2a_up);
+    if (a2a_nic.fitted) links.emplace_back("all-to-all nic", a2a.network.nic, a2a_nic);
     for (const auto& [name, link, fit] : links) {
       params << "| " << family << " | " << series.front()->base << " | " << name << " | ";
       if (!fit.fitted) {
@@ -433,11 +547,45 @@ Result<std::string> ValidateCollectives(const std::string& data_dir) {
              << " MiB per rank (ring_ramp_bytes_per_rank) | - | " << points << " | "
              << Format("%.3f", std::sqrt(Objective(profile, collectives) / points)) << " |\n";
     }
+    if (launch) {
+      int points = 0;
+      for (const Series* s : collectives) {
+        for (const Point& p : s->points) points += p.fit ? 1 : 0;
+      }
+      params << "| " << family << " | " << series.front()->base << " | launch | "
+             << Format("%.2f", profile.fabric.collective_launch_seconds * 1e6)
+             << " (collective_launch_seconds) | - | - | " << points << " | "
+             << Format("%.3f", std::sqrt(Objective(profile, collectives) / points)) << " |\n";
+    }
+    if (fill) {
+      int points = 0;
+      for (const Series* s : inter) {
+        for (const Point& p : s->points) points += p.fit ? 1 : 0;
+      }
+      params << "| " << family << " | " << series.front()->base << " | tree fill | - | "
+             << Format("%.2f", profile.fabric.tree_pipeline_bytes / 1048576.0)
+             << " MiB per rank (tree_pipeline_bytes) | - | " << points << " | "
+             << Format("%.3f", std::sqrt(Objective(profile, inter) / points)) << " |\n";
+    }
+    if (p2p_channels) {
+      params << "| " << family << " | " << series.front()->base << " | p2p channel | - | "
+             << Format("%.1f", p2p.fabric.p2p_channel_bytes_per_s / 1e9)
+             << " GB/s per channel (p2p_channel_bytes_per_s) | - | " << p2p_nic.points << " | "
+             << Format("%.3f", p2p_nic.rms) << " |\n";
+    }
+    if (p2p_nvlink) {
+      params << "| " << family << " | " << series.front()->base << " | p2p NVLink channel | - | "
+             << Format("%.1f", p2p.fabric.p2p_nvlink_channel_bytes_per_s / 1e9)
+             << " GB/s per channel (p2p_nvlink_channel_bytes_per_s) | - | " << p2p_up.points
+             << " | " << Format("%.3f", p2p_up.rms) << " |\n";
+    }
     for (const Series* s : series) {
       double large_sum = 0, large_worst = 0, small_sum = 0, small_worst = 0;
       int large_n = 0, small_n = 0;
       double largest = 0;
-      const hw::HardwareProfile& model_profile = s->op == hw::NetOp::kSendRecv ? p2p : profile;
+      const hw::HardwareProfile& model_profile = s->op == hw::NetOp::kSendRecv   ? p2p
+                                                 : s->op == hw::NetOp::kAllToAll ? a2a
+                                                                                 : profile;
       for (const Point& p : s->points) {
         if (p.fit) continue;
         const double model = ModelSeconds(model_profile, *s, p.bytes);

@@ -8,8 +8,9 @@
 // Split: within every series the distinct sizes are numbered in increasing order; even-numbered
 // sizes are the fit set, odd-numbered sizes the held-out set (both out-of-place and in-place
 // points of a size go to the same side).
-// Fit (collective series; send/recv series get their own links, step 4, because NCCL runs
-// point-to-point on separate p2p channels whose throughput the collective links do not describe):
+// Fit (collective series; send/recv and all-to-all series get their own links, steps 4 and 5,
+// because NCCL runs point-to-point on separate p2p channels whose throughput the collective
+// links do not describe):
 // (1) node.scale_up latency_seconds and efficiency from the family's intra-node series, then
 // fabric.nvls_efficiency (golden section) when some of those points are priced with NVLS, then
 // scale_up once more;
@@ -19,17 +20,27 @@
 // (3) fabric.ring_ramp_bytes_per_rank (the ring ramp of models/hw/algorithms.h) by golden
 // section over all collective series with the links fixed, kept only when it lowers the
 // objective; when kept, (1), (2) and (3) once more;
+// (3a) fabric.collective_launch_seconds (a per-collective cost on top of NCCL's base latency)
+// by golden section on [0, 200 us] over all collective series with the links fixed, kept only
+// when it lowers the objective; when kept, (1), (2) and (3) once more;
+// (3b) fabric.tree_pipeline_bytes (the tree pipeline fill of models/hw/algorithms.h) by golden
+// section over the inter-node collective series with the links fixed, kept only when it lowers
+// their objective; when kept, (2) and (3b) once more;
 // (4) "p2p" links: a copy of the fitted profile whose scale_up (nic) is refitted as in (1) ((2))
-// from the family's intra-node (inter-node) send/recv series only; the send/recv series are
-// priced with it. Each fit minimises the sum of squared relative time errors
-// (T_model / T_measured - 1)^2 of the fit points, by Nelder-Mead over log(latency) and
-// log(efficiency), from the catalog values. The model for a series is PriceCollective with the
-// log's algorithm when the model has it (ring, nvls; "default", "sharp" and unknown labels use
-// auto). An efficiency above 1 means the measured busbw exceeds the line rate of a ring on that
-// link (NVLS, SHARP, or a line rate that is understated): it is kept and flagged.
-// Report: per family the fitted parameters and the fit's RMS relative residual; per series on
-// the held-out sizes the busbw error for sizes >= 64 MiB (target within 10%) and the time error
-// below 64 MiB (target within 20%): mean and worst absolute error.
+// from the family's intra-node (inter-node) send/recv series only, each with its p2p channel
+// rate (fabric.p2p_nvlink_channel_bytes_per_s, fabric.p2p_channel_bytes_per_s; golden section,
+// kept only when it lowers the objective; the NVLink one before and after the scale_up fit, the
+// network one after the nic fit and once more); the send/recv series are priced with it;
+// (5) "all-to-all" links: the same refit of scale_up and nic from the all-to-all series only
+// (NCCL runs them on all p2p channels at once), used for the all-to-all series. Each fit minimises
+// the sum of squared relative time errors (T_model / T_measured - 1)^2 of the fit points, by
+// Nelder-Mead over log(latency) and log(efficiency), from the catalog values. The model for a
+// series is PriceCollective with the log's algorithm when the model has it (ring, nvls; "default",
+// "sharp" and unknown labels use auto). An efficiency above 1 means the measured busbw exceeds the
+// line rate of a ring on that link (NVLS, SHARP, or a line rate that is understated): it is kept
+// and flagged. Report: per family the fitted parameters and the fit's RMS relative residual; per
+// series on the held-out sizes the busbw error for sizes >= 64 MiB (target within 10%) and the time
+// error below 64 MiB (target within 20%): mean and worst absolute error.
 #pragma once
 
 #include <string>

@@ -41,6 +41,13 @@ TEST(ValidateCollectivesTest, EveryLogOfTheSharedDataIsEvaluated) {
   // 20 nccl-tests logs (the 1-node sendrecv "partial" one included), 2 systems of the Azure
   // summary and 7 vTrain sweeps: 29 series, each with one row.
   EXPECT_NE(block->find("of 29."), std::string::npos) << *block;
+  // Regression bar on the held-out accuracy (docs/validation.md, "Collectives"): 17 of the 29
+  // series met both targets on 2026-12-01 (10 before the tree fill, the p2p channels, the
+  // all-to-all links and the launch cost). Raise it when the model improves.
+  const std::string met_label = "Series meeting both targets on held-out sizes: ";
+  const std::size_t at = block->find(met_label);
+  ASSERT_NE(at, std::string::npos) << *block;
+  EXPECT_GE(std::stoi(block->substr(at + met_label.size())), 17) << *block;
   for (int gpus = 2; gpus <= 8; ++gpus) {
     EXPECT_NE(block->find("allreduce_a100_" + std::to_string(gpus) + "gpu.csv"), std::string::npos);
   }

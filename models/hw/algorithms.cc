@@ -16,6 +16,12 @@ std::size_t P(Protocol p) { return static_cast<std::size_t>(p); }
 // NCCL tuning constants (see the header for the source).
 constexpr std::array<double, 3> kBandwidthFactor = {0.5, 120.0 / 128.0, 1.0};
 constexpr std::array<double, 3> kRingLatencyRatio = {0.6 / 3.4, 1.9 / 3.4, 1.0};
+// NCCL p2p defaults: NCCL_P2P_NET_CHUNKSIZE 128 KiB, NCCL_P2P_NVL_CHUNKSIZE 512 KiB (src/init.cc);
+// p2p channels of an NVSwitch node: 32 (assumption: the collective channel count NCCL logs on
+// DGX A100/H100 nodes, so p2pnChannels and the per-peer maximum are 32).
+constexpr double kP2pNetChunkBytes = 131072;
+constexpr double kP2pNvlinkChunkBytes = 524288;
+constexpr std::int32_t kP2pNvlinkChannels = 32;
 constexpr std::array<double, 3> kTreeLatencyRatio = {0.6 / 3.4, 1.25 / 3.4, 28.0 / 3.4};
 constexpr double kNvlsLatencyRatio = 25.0 / 3.4;
 constexpr std::array<double, 3> kRingBaseSeconds = {6.6e-6, 14.0e-6, 8.4e-6};
@@ -43,6 +49,14 @@ Volume RingVolume(NetOp op, std::int32_t n) {
   return {};
 }
 
+// Bytes the busiest node sends over its NICs in a double binary tree all-reduce between
+// `nodes` nodes, in units of the data the tree reduces (NCCL src/graph/trees.cc: two trees,
+// each on half the data; a node is interior in at most one of them, where it sends its half
+// up once and down to two children, and a leaf in the other, where it sends its half up):
+// 2 for 3 nodes or more; 1 for 2 nodes (each node sends its half up in one tree and down in
+// the other); 0 for one node.
+double TreeNicVolume(std::int32_t nodes) { return nodes <= 1 ? 0.0 : nodes == 2 ? 1.0 : 2.0; }
+
 double RingBandwidth(const HardwareProfile& hw, const GroupSpan& span, double factor) {
   const double up = hw.node.scale_up.EffectiveBytesPerS() * factor;
   const double nic = hw.network.nic.EffectiveBytesPerS() * factor;
@@ -60,9 +74,67 @@ double RingRamp(double bytes, std::int32_t ranks, double ramp_bytes_per_rank) {
 
 namespace {
 
+std::int32_t Pow2Up(std::int32_t x) {
+  std::int32_t p = 1;
+  while (p < x) p *= 2;
+  return p;
+}
+
+}  // namespace
+
+std::int32_t P2pNetChannelsPerPeer(const HardwareProfile& hw, std::int32_t ranks) {
+  const std::int32_t nics = std::max(hw.network.nics_per_node, 1);
+  const std::int32_t gpus_per_nic = hw.fabric.gpus_per_nic > 0
+                                        ? hw.fabric.gpus_per_nic
+                                        : std::max(hw.node.gpus_per_node / nics, 1);
+  const double nic_line = hw.network.nic.bandwidth_bytes_per_s * gpus_per_nic;
+  constexpr double kP2pPerChannelNetBytesPerS = 14e9;  // NCCL_P2P_PER_CHANNEL_NET_BW
+  std::int32_t c = Pow2Up(std::max<std::int32_t>(
+      1, static_cast<std::int32_t>(std::ceil(nic_line / kP2pPerChannelNetBytesPerS - 1e-9))));
+  const std::int32_t total = Pow2Up(2 * nics);
+  const std::int32_t rounds = (std::max(ranks, 1) + 7) / 8;
+  while (c * rounds > total && c > 1) c /= 2;
+  return c;
+}
+
+std::int32_t P2pChannelsForSend(double bytes, std::int32_t per_peer, std::int32_t total,
+                                std::int32_t ranks, double chunk_bytes, bool across_nodes) {
+  std::int32_t low = std::max(per_peer, 1);
+  while (static_cast<double>(low) * ranks > total && low > 1) low /= 2;
+  const double min_part = across_nodes ? chunk_bytes / 2 : chunk_bytes / 8;
+  const double max_part = across_nodes ? chunk_bytes : chunk_bytes * 32;
+  std::int32_t c =
+      static_cast<std::int32_t>(std::min<double>(low, std::max(1.0, std::ceil(bytes / min_part))));
+  double part = std::max(min_part, bytes / c);
+  while (part > max_part && c <= per_peer / 2) {
+    c *= 2;
+    part = bytes / c;
+  }
+  return c;
+}
+
+double TreeFillSeconds(double bytes, double stages, double pipeline_bytes,
+                       double bandwidth_bytes_per_s) {
+  if (pipeline_bytes <= 0 || bytes <= 0 || stages <= 0 || bandwidth_bytes_per_s <= 0) return 0;
+  return stages * std::min(bytes, pipeline_bytes) / bandwidth_bytes_per_s;
+}
+
+namespace {
+
+// The price of PriceWith without fabric.collective_launch_seconds.
+std::optional<Pricing> PriceBare(const HardwareProfile& hw, NetOp op, double bytes,
+                                 const GroupSpan& span, Algorithm algorithm, Protocol protocol);
+
 std::optional<Pricing> PriceWith(const HardwareProfile& hw, NetOp op, double bytes,
                                  const GroupSpan& span, Algorithm algorithm, Protocol protocol) {
   if (!Supports(hw, op, algorithm, span)) return std::nullopt;
+  std::optional<Pricing> priced = PriceBare(hw, op, bytes, span, algorithm, protocol);
+  if (priced) priced->latency_seconds += hw.fabric.collective_launch_seconds;
+  return priced;
+}
+
+std::optional<Pricing> PriceBare(const HardwareProfile& hw, NetOp op, double bytes,
+                                 const GroupSpan& span, Algorithm algorithm, Protocol protocol) {
   const std::size_t pi = P(protocol);
   const double bw = kBandwidthFactor[pi];
   const double alpha_up = hw.node.scale_up.latency_seconds;
@@ -86,9 +158,12 @@ std::optional<Pricing> PriceWith(const HardwareProfile& hw, NetOp op, double byt
     case Algorithm::kTree: {
       const Volume v = RingVolume(NetOp::kAllReduce, n);
       const double depth = std::ceil(std::log2(static_cast<double>(nodes)));
-      out.latency_seconds = kTreeBaseSeconds[pi] +
-                            2.0 * (depth * alpha_nic + (p - 1) * alpha_up) * kTreeLatencyRatio[pi];
-      out.bytes_seconds = v.factor * s / RingBandwidth(hw, span, bw);
+      const double b_ring = RingBandwidth(hw, span, bw);
+      out.latency_seconds =
+          kTreeBaseSeconds[pi] +
+          2.0 * (depth * alpha_nic + (p - 1) * alpha_up) * kTreeLatencyRatio[pi] +
+          TreeFillSeconds(s, 2.0 * (depth + p - 1), hw.fabric.tree_pipeline_bytes, b_ring);
+      out.bytes_seconds = std::max(v.factor * s / b_up, TreeNicVolume(nodes) * s / (p * b_nic));
       return out;
     }
     case Algorithm::kHierarchical: {
@@ -110,8 +185,11 @@ std::optional<Pricing> PriceWith(const HardwareProfile& hw, NetOp op, double byt
       const double b_nvls = hw.node.scale_up.bandwidth_bytes_per_s * hw.fabric.nvls_efficiency;
       double bytes_seconds = s / b_nvls;
       if (nodes > 1) {
-        out.latency_seconds += 2.0 * (nodes - 1) * alpha_nic;
-        bytes_seconds = std::max(bytes_seconds, 2.0 * (nodes - 1) / nodes * s / (p * b_nic));
+        const double depth = std::ceil(std::log2(static_cast<double>(nodes)));
+        out.latency_seconds += 2.0 * depth * alpha_nic +
+                               TreeFillSeconds(s, 2.0 * (depth + 1), hw.fabric.tree_pipeline_bytes,
+                                               RingBandwidth(hw, span, bw));
+        bytes_seconds = std::max(bytes_seconds, TreeNicVolume(nodes) * s / (p * b_nic));
       }
       out.bytes_seconds = bytes_seconds;
       return out;
@@ -122,7 +200,19 @@ std::optional<Pricing> PriceWith(const HardwareProfile& hw, NetOp op, double byt
       if (op == NetOp::kSendRecv) {
         const LinkSpec& link = nodes <= 1 ? hw.node.scale_up : hw.network.nic;
         out.latency_seconds += link.latency_seconds;
-        out.bytes_seconds = s / link.EffectiveBytesPerS();
+        double b = link.EffectiveBytesPerS();
+        if (nodes > 1 && hw.fabric.p2p_channel_bytes_per_s > 0) {
+          const std::int32_t per_peer = P2pNetChannelsPerPeer(hw, n);
+          const std::int32_t c =
+              P2pChannelsForSend(s, per_peer, Pow2Up(2 * std::max(hw.network.nics_per_node, 1)), n,
+                                 kP2pNetChunkBytes, true);
+          b = std::min(b, c * hw.fabric.p2p_channel_bytes_per_s);
+        } else if (nodes <= 1 && hw.fabric.p2p_nvlink_channel_bytes_per_s > 0) {
+          const std::int32_t c = P2pChannelsForSend(s, kP2pNvlinkChannels, kP2pNvlinkChannels, n,
+                                                    kP2pNvlinkChunkBytes, false);
+          b = std::min(b, c * hw.fabric.p2p_nvlink_channel_bytes_per_s);
+        }
+        out.bytes_seconds = s / b;
         return out;
       }
       // all_to_all: hw::CollectiveSeconds' pairwise exchange.
@@ -465,7 +555,7 @@ std::vector<sim::FlowSpec> FlowsFor(const Topology& topology, NetOp op, double b
             for (const auto& members : nodes) {
               if (j < static_cast<std::int32_t>(members.size())) order.push_back(members[j]);
             }
-            b.Ring(order, 2.0 * (node_count - 1.0) / node_count * s / p, true, root, phase);
+            b.Ring(order, TreeNicVolume(node_count) * s / p, true, root, phase);
           }
         }
         break;

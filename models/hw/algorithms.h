@@ -21,19 +21,32 @@
 //                 runs p channels whose node crossings use p different NICs. Steps cost
 //                 alpha_nic when N > 1 (NCCL uses the network latency for every ring step).
 //   tree          all_reduce, N > 1: double binary tree between nodes, chain inside a node;
-//                 steps 2 * (ceil(log2 N) * alpha_nic + (p-1) * alpha_up); bytes term as ring
-//                 (each node sends and receives 2(N-1)/N * S over its NICs in the two trees).
+//                 steps 2 * (ceil(log2 N) * alpha_nic + (p-1) * alpha_up), plus the pipeline
+//                 fill below with 2 * (ceil(log2 N) + p - 1) stages; bytes term
+//                 max(2(n-1)/n * S / B_up, V(N) * S / (p * B_nic)), V(N) = TreeNicVolume: the
+//                 busiest node's NIC bytes in units of S (NCCL src/graph/trees.cc: two trees on
+//                 half the data each; a node is interior in at most one, where it sends its half
+//                 up once and down to two children, and a leaf in the other): 2 for N >= 3, 1
+//                 for N = 2 (each node sends its half up one tree and down the other).
 //   hierarchical  all_reduce, all_gather, reduce_scatter with p > 1 and N > 1: the sum of the
 //                 phases of hw::CollectiveSeconds (intra-node ring reduce-scatter, p parallel
 //                 inter-node rings on S/p, intra-node ring all-gather). Chosen only explicitly.
 //   nvls          all_reduce with fabric.nvls and p > 1: the NVSwitch reduces (multimem), so
 //                 each GPU sends S and receives S once: 2 steps * alpha_nvls + S / B_nvls,
 //                 B_nvls = scale_up line rate * fabric.nvls_efficiency (the switch's reduction
-//                 throughput); for N > 1 plus an inter-node ring on S/p overlapped with it
-//                 (NVLS-tree): + 2(N-1) alpha_nic, bytes max(S / B_nvls, 2(N-1)/N S/(p B_nic)).
+//                 throughput); for N > 1 plus an inter-node double binary tree on S/p per
+//                 local rank overlapped with it (NCCL's NVLS-tree, latency intraLat +
+//                 2 * log2(nNodes) * interLat in src/graph/tuning.cc): + 2 ceil(log2 N)
+//                 alpha_nic + the pipeline fill below with 2 * (ceil(log2 N) + 1) stages,
+//                 bytes max(S / B_nvls, V(N) S / (p B_nic)) with the tree's V(N) above.
 //   direct        all_to_all: hw::CollectiveSeconds' pairwise exchange (S/n to every peer);
 //                 send_recv: S / B + alpha, B = up when N = 1 else nic (each rank sends S to
-//                 the next and receives from the previous, as nccl-tests sendrecv_perf).
+//                 the next and receives from the previous, as nccl-tests sendrecv_perf); across
+//                 nodes, when fabric.p2p_channel_bytes_per_s b > 0, B = min(B_nic,
+//                 c * b) with c = P2pChannelsForSend(S, P2pNetChannelsPerPeer(n), ...): NCCL
+//                 gives one network peer only a few p2p channels, fewer in a larger
+//                 communicator; inside a node, when fabric.p2p_nvlink_channel_bytes_per_s
+//                 b' > 0, B = min(B_up, c' * b') with c' = P2pChannelsForSend over NVLink.
 // Ring ramp (when fabric.ring_ramp_bytes_per_rank r > 0): NCCL runs a ring on fewer channels
 // (thread blocks, each at a fixed share of the link) for small messages: its "Ring/Tree channel
 // tuning" (NVIDIA/nccl src/enqueue.cc, topoGetAlgoInfo) lowers nc while
@@ -45,6 +58,26 @@
 // 64 bytes per thread for Simple with at most 64 channels, put r at <= 2 MiB, but the measured
 // ramps also include NCCL's smaller chunks at mid sizes, so r is fitted, not derived); 0 (the
 // default) leaves the model as it was. Tree, NVLS and the flow level (FlowsFor) have no ramp.
+// Tree pipeline fill (when fabric.tree_pipeline_bytes F > 0): a tree is a pipeline of stages
+// (the chain hops inside a node and the tree levels up and down between nodes); NCCL cuts the
+// data into chunks (src/enqueue.cc calcCollChunking: tree Simple chunks of one step,
+// buffSize / NCCL_STEPS = 512 KiB, per channel; NVLS-tree chunks of nvlsChunkSize), and the
+// last chunk leaves the root only after the first has crossed every stage, so a tree adds
+// stages * chunk / per-channel bandwidth to its alpha terms. Over all channels that is
+// stages * min(S, F) / B_ring, F the bytes per rank in one stage (channels * chunk; a message
+// smaller than F fills the pipeline with itself). F is fitted per system by
+// calibrate/validate_collectives.h (NCCL's constants: 16 channels * 512 KiB = 8 MiB for tree
+// Simple, 16 * 128 KiB = 2 MiB for NVLS-tree); 0 (the default) leaves the model without it.
+// The same F serves every protocol (LL and LL128 have smaller chunks in NCCL; with one F they
+// are priced as Simple's pipeline at their bandwidth). The flow level (FlowsFor) has neither the
+// fill nor the p2p channel caps: it carries the latency part as a delay and the bytes on links.
+// Launch (when fabric.collective_launch_seconds L > 0): every price (all algorithms, protocols
+// and ops, send/recv and all-to-all included) adds L once to its latency part. NCCL's tuner
+// prices each collective with a base latency (baseLat above, 6.6-14 us) that does not depend on
+// the ranks; what one collective costs before its first step (kernel launch, the host's enqueue,
+// the first flag exchange) is system dependent, so L, the part above NCCL's constant, is fitted
+// per system by calibrate/validate_collectives.h. It does not change the auto choice between
+// algorithms (all pay it).
 // Auto: the (algorithm, protocol) pair of least time among ring, tree, nvls (where supported)
 // for the op, direct for all_to_all and send_recv, as NCCL's tuner does (it prices every pair
 // with its model and takes the fastest); hierarchical is never chosen automatically.
@@ -59,8 +92,8 @@
 //                 inter-node rings (2(N-1)/N * S/p for all_reduce, (N-1)/N * S/p otherwise),
 //                 intra-node rings again (all_reduce only).
 //   nvls          each GPU: S to its NVSwitch and S back (switch-local edges; scaled to run at
-//                 B_nvls), and for N > 1
-//                 the p inter-node rings on S/p, all concurrent.
+//                 B_nvls), and for N > 1 p inter-node rings (standing in for the trees) that
+//                 carry the tree's V(N) * S/p per edge, all concurrent.
 //   direct        all_to_all: S/n on the route of every ordered pair; send_recv: S from each
 //                 rank to the next.
 #pragma once
@@ -113,6 +146,33 @@ struct Pricing {
 // min(1, bytes / (ranks * ramp_bytes_per_rank)); 1 when ramp_bytes_per_rank <= 0 (see "Ring
 // ramp" above).
 double RingRamp(double bytes, std::int32_t ranks, double ramp_bytes_per_rank);
+
+// NCCL's p2p channels per network peer for a communicator of `ranks` ranks (src/graph/paths.cc
+// ncclTopoGetNchannels and ncclTopoComputeP2pChannels): c = max(1, ceil(local NIC line rate /
+// 14 GB/s)) (NCCL_P2P_PER_CHANNEL_NET_BW), rounded up to a power of two, halved while
+// c * ceil(ranks / 8) (NCCL_MAX_DEV_WORK_P2P_PER_BATCH) exceeds the p2p channel count P, so
+// that every peer fits in one round. P = pow2Up(2 * nics_per_node), the collective channel count
+// of NCCL's ring graph on a node with that many NICs (an assumption: two channels per NIC, as
+// NCCL logs on DGX nodes show). The local NIC line rate is network.nic.bandwidth_bytes_per_s
+// times the GPUs sharing it. Example: DGX H100 (50 GB/s, 8 NICs, P = 16): 16 ranks -> 4,
+// 80 ranks -> 1.
+std::int32_t P2pNetChannelsPerPeer(const HardwareProfile& hw, std::int32_t ranks);
+
+// NCCL's channels for one send of `bytes` to one peer (src/enqueue.cc addP2pToPlan): the
+// per-peer maximum `per_peer` halved while it times `ranks` exceeds `total` (the p2p channel
+// count) gives the starting count, at most ceil(bytes / min_part); it doubles, up to
+// `per_peer`, while bytes per channel exceed max_part. With the p2p chunk size C:
+// min_part = C / 2, max_part = C across nodes; C / 8 and 32 C inside a node. NCCL's chunks:
+// 128 KiB across nodes, 512 KiB over NVLink (inside a node the model takes per_peer = total =
+// 32). Example, 8 ranks on one node: 64 MiB -> 4 channels of 16 MiB, 128 MiB -> 8,
+// 512 MiB -> 32: so a send of 64 to 256 MiB moves 16 MiB per channel, a plateau in time.
+std::int32_t P2pChannelsForSend(double bytes, std::int32_t per_peer, std::int32_t total,
+                                std::int32_t ranks, double chunk_bytes, bool across_nodes);
+
+// Pipeline fill of a pipelined tree (see "Tree pipeline fill" above): `stages` *
+// min(bytes, pipeline_bytes) / bandwidth_bytes_per_s; 0 when pipeline_bytes <= 0.
+double TreeFillSeconds(double bytes, double stages, double pipeline_bytes,
+                       double bandwidth_bytes_per_s);
 
 // Whether `algorithm` (not kAuto) can run `op` on `span` with `hw` (see above).
 bool Supports(const HardwareProfile& hw, NetOp op, Algorithm algorithm, const GroupSpan& span);

@@ -113,6 +113,13 @@ void ReadFabric(MapReader r, FabricSpec& fabric, const NodeSpec& node) {
   r.Read("switch_latency_seconds", fabric.switch_latency_seconds, kOptional, kNonNegative);
   r.Read("nvls", fabric.nvls, kOptional);
   r.Read("nvls_efficiency", fabric.nvls_efficiency, kOptional, kFraction);
+  // Fitted by `foresight validate-collectives` (docs/network.md); 0 = not modelled.
+  r.Read("ring_ramp_bytes_per_rank", fabric.ring_ramp_bytes_per_rank, kOptional, kNonNegative);
+  r.Read("tree_pipeline_bytes", fabric.tree_pipeline_bytes, kOptional, kNonNegative);
+  r.Read("p2p_channel_bytes_per_s", fabric.p2p_channel_bytes_per_s, kOptional, kNonNegative);
+  r.Read("p2p_nvlink_channel_bytes_per_s", fabric.p2p_nvlink_channel_bytes_per_s, kOptional,
+         kNonNegative);
+  r.Read("collective_launch_seconds", fabric.collective_launch_seconds, kOptional, kNonNegative);
   r.Finish();
 }
 

@@ -94,8 +94,20 @@ struct NetworkSpec {
 //                     node.scale_up.bandwidth_bytes_per_s * nvls_efficiency (the switch's
 //                     reduction throughput, not the link, limits it).
 //   ring_ramp_bytes_per_rank  bytes per rank from which a ring collective runs at full busbw
-//                     (the ramp of models/hw/algorithms.h; 0 = not modelled, the default). No
-//                     YAML key: set by the collective fit (calibrate/validate_collectives.h).
+//                     (the ramp of models/hw/algorithms.h; 0 = not modelled, the default). Fitted
+//                     by the collective fit (calibrate/validate_collectives.h).
+//   tree_pipeline_bytes  bytes per rank that one stage of a pipelined tree (tree, NVLS-tree
+//                     across nodes) holds: the pipeline fill of models/hw/algorithms.h ("Tree
+//                     pipeline fill"; 0 = not modelled, the default). Fitted by the collective fit.
+//   p2p_channel_bytes_per_s  throughput of one NCCL p2p channel over the network: send/recv
+//                     between nodes runs on P2pNetChannelsPerPeer channels (models/hw/
+//                     algorithms.h); 0 = not modelled (the NIC alone limits it), the default.
+//                     Fitted by the collective fit.
+//   p2p_nvlink_channel_bytes_per_s  the same for send/recv inside a node (NVLink p2p channels,
+//                     P2pChannelsForSend); 0 = not modelled, the default.
+//   collective_launch_seconds  added once to every collective's price on top of NCCL's base
+//                     latency (models/hw/algorithms.h "Launch"); 0 = the default. Fitted by the
+//                     collective fit.
 struct FabricSpec {
   std::string topology = "rail_optimized";
   std::int32_t tiers = 2;
@@ -107,6 +119,10 @@ struct FabricSpec {
   bool nvls = false;
   double nvls_efficiency = 0.6;
   double ring_ramp_bytes_per_rank = 0;
+  double tree_pipeline_bytes = 0;
+  double p2p_channel_bytes_per_s = 0;
+  double p2p_nvlink_channel_bytes_per_s = 0;
+  double collective_launch_seconds = 0;
 };
 
 // The host (CPU side) of one node, shared by its gpus_per_node GPUs. Used by the offload plans

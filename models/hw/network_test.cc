@@ -123,6 +123,126 @@ TEST(NetworkTest, TreeBeatsRingAtSmallSizesAcrossManyNodes) {
   EXPECT_NEAR(p->latency_seconds, 6.8e-6 + 2 * 6 * 20e-6 * 0.6 / 3.4, 1e-12);
 }
 
+TEST(NetworkTest, TreeFillIsStagesTimesOneStageOfBytes) {
+  // 22 stages of min(S, F) = 8 MiB at 4e11 B/s: 22 * 8388608 / 4e11 = 461.373 us; a 1 MiB
+  // message fills its stages with itself: 22 * 1048576 / 4e11 = 57.672 us; F = 0: not modelled.
+  EXPECT_DOUBLE_EQ(TreeFillSeconds(33554432, 22, 8388608, 4e11), 22 * 8388608 / 4e11);
+  EXPECT_DOUBLE_EQ(TreeFillSeconds(1048576, 22, 8388608, 4e11), 22 * 1048576 / 4e11);
+  EXPECT_DOUBLE_EQ(TreeFillSeconds(33554432, 22, 0, 4e11), 0.0);
+}
+
+TEST(NetworkTest, TreeAcrossNodesPaysItsPipelineFillAndTheBusiestNodesVolume) {
+  // 4 nodes x 8 GPUs (toy: B_up = 1e11, B_nic = 1e10 per GPU, 8 NICs; alpha 5 / 20 us),
+  // S = 64 MiB, tree_pipeline_bytes F = 8 MiB. depth = ceil(log2 4) = 2; stages
+  // 2 * (depth + p - 1) = 18; B_ring = min(1e11, 8 * 1e10) = 8e10.
+  //   bytes: max(2(n-1)/n S / B_up, 2 S / (p B_nic)) = max(1300.2, 1677.7 us) = 1677.7 us
+  //          (a node interior in one of the two trees sends twice the data it reduces);
+  //   per protocol (bytes and fill / bw(P), latency steps 2 * (2 * 20 + 7 * 5) us * lat(P)):
+  //     Simple: 0 + 150 * 28/3.4 = 1235.3 + fill 18 * 8 MiB / 8e10 = 1887.4 + 1677.7 = 4800 us
+  //     LL128: 14 + 150 * 1.25/3.4 = 69.1 + 1887.4/0.9375 + 1677.7/0.9375 = 3872 us
+  //     LL:   6.8 + 150 * 0.6/3.4 = 33.3 + 1887.4/0.5 + 1677.7/0.5 = 7164 us  -> LL128.
+  HardwareProfile hw = Toy(8, 8);
+  hw.fabric.tree_pipeline_bytes = 8388608;
+  const double s = 67108864;
+  Result<Pricing> p =
+      PriceCollective(hw, NetOp::kAllReduce, s, GroupSpan{32, 8, 4}, Algorithm::kTree);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->protocol, Protocol::kLL128);
+  EXPECT_NEAR(p->latency_seconds,
+              14e-6 + 2 * (2 * 20e-6 + 7 * 5e-6) * 1.25 / 3.4 + 18 * 8388608 / (8e10 * 0.9375),
+              1e-12);
+  EXPECT_NEAR(p->bytes_seconds, 2 * s / (8e10 * 0.9375), 1e-12);
+  // Two nodes: each node sends its half up one tree and down the other, once the data it
+  // reduces: max(1.875 S / 1e11, 1 * S / 8e10) -> the NVLink chain bounds it, 1.875 S / 1e11.
+  hw.fabric.tree_pipeline_bytes = 0;
+  p = PriceCollective(hw, NetOp::kAllReduce, 1e9, GroupSpan{16, 8, 2}, Algorithm::kTree);
+  ASSERT_TRUE(p.ok());
+  EXPECT_NEAR(p->bytes_seconds,
+              1.875e9 / (1e11 * (p->protocol == Protocol::kSimple ? 1.0 : 0.9375)), 1e-12);
+  EXPECT_NE(p->protocol, Protocol::kLL);
+}
+
+TEST(NetworkTest, NvlsTreeAcrossNodesIsATreeBetweenNodes) {
+  // 4 nodes x 8 GPUs, NVLS at 1e11 * 0.8, S = 1e9, F = 8 MiB. Latency: 2 * 5 us * 25/3.4
+  // (NVLS in the node) + 2 * depth * alpha_nic = 2 * 2 * 20 us (NCCL's NVLS-tree:
+  // 2 * log2(nNodes) * interLat) + fill 2 * (depth + 1) = 6 stages * 8 MiB / 8e10 = 629.1 us.
+  // Bytes: max(S / 8e10 = 12.5 ms, tree volume 2 S / (8 * 1e10) = 25 ms) = 25 ms.
+  HardwareProfile hw = Toy(8, 8, "fabric: {nvls: true, nvls_efficiency: 0.8}\n");
+  hw.fabric.tree_pipeline_bytes = 8388608;
+  Result<Pricing> p =
+      PriceCollective(hw, NetOp::kAllReduce, 1e9, GroupSpan{32, 8, 4}, Algorithm::kNvls);
+  ASSERT_TRUE(p.ok());
+  EXPECT_NEAR(p->latency_seconds, 2 * 5e-6 * 25 / 3.4 + 4 * 20e-6 + 6 * 8388608 / 8e10, 1e-12);
+  EXPECT_NEAR(p->bytes_seconds, 2e9 / 8e10, 1e-12);
+}
+
+TEST(NetworkTest, P2pChannelsFollowNcclsPerPeerRules) {
+  // DGX H100: NIC 50 GB/s per GPU, 8 NICs. Per network peer NCCL starts from
+  // ceil(50 / 14) = 4 channels; p2p channels P = pow2Up(2 * 8) = 16; halved while
+  // c * ceil(ranks / 8) > 16: 16 ranks: 4 * 2 = 8 -> 4; 80 ranks: 4 * 10 = 40 -> 2 * 10 = 20 -> 1.
+  Result<HardwareProfile> h100 = LoadHardware("dgx-h100");
+  ASSERT_TRUE(h100.ok());
+  EXPECT_EQ(P2pNetChannelsPerPeer(*h100, 16), 4);
+  EXPECT_EQ(P2pNetChannelsPerPeer(*h100, 80), 1);
+  EXPECT_EQ(P2pNetChannelsPerPeer(*h100, 8), 4);
+  // One send inside an 8-GPU node (per peer 32, total 32, chunk 512 KiB): the start count is
+  // 32 halved until 8 * c <= 32, i.e. 4; it doubles while bytes per channel exceed 32 * 512 KiB
+  // = 16 MiB: 32 MiB -> 4, 64 MiB -> 4, 128 MiB -> 8, 256 MiB -> 16, 512 MiB and 1 GiB -> 32.
+  const double kib = 1024, mib = 1024 * kib;
+  EXPECT_EQ(P2pChannelsForSend(32 * mib, 32, 32, 8, 512 * kib, false), 4);
+  EXPECT_EQ(P2pChannelsForSend(64 * mib, 32, 32, 8, 512 * kib, false), 4);
+  EXPECT_EQ(P2pChannelsForSend(128 * mib, 32, 32, 8, 512 * kib, false), 8);
+  EXPECT_EQ(P2pChannelsForSend(256 * mib, 32, 32, 8, 512 * kib, false), 16);
+  EXPECT_EQ(P2pChannelsForSend(512 * mib, 32, 32, 8, 512 * kib, false), 32);
+  EXPECT_EQ(P2pChannelsForSend(1024 * mib, 32, 32, 8, 512 * kib, false), 32);
+  // Across nodes (chunk 128 KiB: max part 128 KiB): 16 ranks, per peer 4, total 16: start 1
+  // (4 * 16 > 16, 2 * 16 > 16), then 2, 4 while 64 MiB / c > 128 KiB; 80 ranks, per peer 1: 1.
+  EXPECT_EQ(P2pChannelsForSend(64 * mib, 4, 16, 16, 128 * kib, true), 4);
+  EXPECT_EQ(P2pChannelsForSend(64 * mib, 1, 16, 80, 128 * kib, true), 1);
+}
+
+TEST(NetworkTest, SendRecvRunsOnItsP2pChannels) {
+  // Toy node (B_up = 1e11, alpha 5 us), NVLink p2p channel 1e10 B/s, 8 ranks on one node:
+  // 64 MiB on 4 channels: min(1e11, 4e10) -> 67108864 / 4e10 = 1677.7 us; 128 MiB on 8
+  // channels: 134217728 / 8e10 = the same 1677.7 us (the plateau); 512 MiB on 32 channels is
+  // link bound: 536870912 / 1e11. Latency base(Simple) 8.4 us + alpha 5 us.
+  HardwareProfile hw = Toy(8, 8);
+  hw.fabric.p2p_nvlink_channel_bytes_per_s = 1e10;
+  const GroupSpan node{8, 8, 1};
+  Result<Pricing> p = PriceCollective(hw, NetOp::kSendRecv, 67108864, node);
+  ASSERT_TRUE(p.ok());
+  EXPECT_NEAR(p->bytes_seconds, 67108864 / 4e10, 1e-12);
+  EXPECT_NEAR(p->latency_seconds, 8.4e-6 + 5e-6, 1e-12);
+  p = PriceCollective(hw, NetOp::kSendRecv, 134217728, node);
+  ASSERT_TRUE(p.ok());
+  EXPECT_NEAR(p->bytes_seconds, 134217728 / 8e10, 1e-12);
+  p = PriceCollective(hw, NetOp::kSendRecv, 536870912, node);
+  ASSERT_TRUE(p.ok());
+  EXPECT_NEAR(p->bytes_seconds, 536870912 / 1e11, 1e-12);
+  // Across 10 nodes (80 ranks): the toy NIC (10 GB/s) gets ceil(10 / 14) = 1 channel per peer;
+  // with a 4e9 B/s channel: 1e9 / min(1e10, 4e9) = 0.25 s; latency 8.4 + 20 us.
+  hw.fabric.p2p_channel_bytes_per_s = 4e9;
+  p = PriceCollective(hw, NetOp::kSendRecv, 1e9, GroupSpan{80, 8, 10});
+  ASSERT_TRUE(p.ok());
+  EXPECT_NEAR(p->bytes_seconds, 0.25, 1e-12);
+  EXPECT_NEAR(p->latency_seconds, 8.4e-6 + 20e-6, 1e-12);
+}
+
+TEST(NetworkTest, LaunchCostIsPaidOncePerCollective) {
+  // The uniform ring of the first test (1 GiB on 8 ranks: 1.75 S / 1e11 + 14 * 5 us + 8.4 us)
+  // plus a 10 us launch cost, once; send/recv (64 MiB on one node: S / 1e11 + 8.4 + 5 us) too.
+  HardwareProfile hw = Toy(8, 8);
+  hw.fabric.collective_launch_seconds = 10e-6;
+  const double s = 1073741824.0;
+  Result<Pricing> p = PriceCollective(hw, NetOp::kAllReduce, s, GroupSpan{8, 8, 1});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->algorithm, Algorithm::kRing);
+  EXPECT_NEAR(p->seconds(), 1.75 * s / 1e11 + 14 * 5e-6 + 8.4e-6 + 10e-6, 1e-12);
+  p = PriceCollective(hw, NetOp::kSendRecv, 67108864, GroupSpan{8, 8, 1});
+  ASSERT_TRUE(p.ok());
+  EXPECT_NEAR(p->seconds(), 67108864 / 1e11 + 8.4e-6 + 5e-6 + 10e-6, 1e-12);
+}
+
 TEST(NetworkTest, NvlsNeedsTheFabricFlagAndHalvesTraffic) {
   const HardwareProfile plain = Toy(8, 8);
   Result<Pricing> refused =
@@ -361,6 +481,26 @@ TEST(NetworkTest, BadPlacementOrders) {
 
 // ---- fabric schema -----------------------------------------------------------------------
 
+TEST(NetworkTest, FittedFabricParametersLoadFromYaml) {
+  // The five parameters validate-collectives fits can be written into a profile.
+  const HardwareProfile hw = Toy(8, 8,
+                                 "fabric:\n  ring_ramp_bytes_per_rank: 524288\n"
+                                 "  tree_pipeline_bytes: 8388608\n"
+                                 "  p2p_channel_bytes_per_s: 1.6e10\n"
+                                 "  p2p_nvlink_channel_bytes_per_s: 2.06e10\n"
+                                 "  collective_launch_seconds: 2.5e-6\n");
+  EXPECT_EQ(hw.fabric.ring_ramp_bytes_per_rank, 524288);
+  EXPECT_EQ(hw.fabric.tree_pipeline_bytes, 8388608);
+  EXPECT_EQ(hw.fabric.p2p_channel_bytes_per_s, 1.6e10);
+  EXPECT_EQ(hw.fabric.p2p_nvlink_channel_bytes_per_s, 2.06e10);
+  EXPECT_EQ(hw.fabric.collective_launch_seconds, 2.5e-6);
+  // A 64 MiB send/recv inside the node: 4 NVLink p2p channels (P2pChannelsForSend, 8 ranks)
+  // at 2.06e10 each = 8.24e10 B/s < the toy's 1e11 link: 67108864 / 8.24e10 s.
+  Result<Pricing> p = PriceCollective(hw, NetOp::kSendRecv, 67108864, GroupSpan{8, 8, 1});
+  ASSERT_TRUE(p.ok());
+  EXPECT_NEAR(p->bytes_seconds, 67108864 / 8.24e10, 1e-12);
+}
+
 TEST(NetworkTest, MalformedFabricRejected) {
   // The fabric section starts on line 11 of ToyYaml.
   Error e = FabricError("fabric:\n  tiers: 4\n");
@@ -376,6 +516,8 @@ TEST(NetworkTest, MalformedFabricRejected) {
   EXPECT_THAT(e.message, HasSubstr("fabric.nvls: expected true or false"));
   e = FabricError("fabric:\n  nvls_efficiency: 1.5\n");
   EXPECT_THAT(e.message, HasSubstr("fabric.nvls_efficiency must be in (0, 1], found 1.5"));
+  e = FabricError("fabric:\n  tree_pipeline_bytes: -1\n");
+  EXPECT_THAT(e.message, HasSubstr("fabric.tree_pipeline_bytes must be >= 0, found -1"));
   e = FabricError("fabric:\n  spines: 4\n");
   EXPECT_THAT(e.message, HasSubstr("spines"));
   EXPECT_THAT(e.message, HasSubstr("oversubscription"));  // the valid keys are listed
