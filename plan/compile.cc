@@ -440,6 +440,10 @@ CompiledStep Compiler::Run() {
   options.cp = plan.cp;
   options.cp_comm = plan.cp_comm;
   options.ep = plan.ep;
+  // Transformer Engine casts a weight to fp8 once per step (Megatron-Core's is_first_microbatch
+  // cache) unless ZeRO-3 re-gathers the weights for every micro-batch (layer_builder.h).
+  options.fp8_weight_cast_share =
+      plan.zero >= 3 ? 1.0 : 1.0 / static_cast<double>(std::max<std::int64_t>(micro_batches_, 1));
   layer_ = ops::BuildTransformerLayer(model, options);
   if (model.moe.enabled()) moe_layer_ = ops::BuildTransformerLayer(model, options, true);
   embedding_ = ops::BuildEmbedding(model, options);

@@ -50,8 +50,11 @@ FusionRules FusionPreset(std::string_view name, bool* ok);
 // divides heads and ffn_hidden; heads divides hidden; tp divides kv_heads or kv_heads divides tp
 // (then each rank keeps one replicated KV head). The vocabulary is split ceil(vocab/tp) per rank.
 // Element sizes: activations, GEMM outputs and weights at BytesOf(dtype), except fp8 where only
-// GEMM operands are 1 byte and everything stored is bf16 (Transformer Engine's fp8 recipe; its
-// cast kernels are not modelled). Masks are 1 byte (torch.bool), statistics and losses fp32.
+// GEMM operands are 1 byte and everything stored is bf16 (Transformer Engine's fp8 recipe), and
+// each Transformer Engine GEMM gets its cast kernels (AppendFp8Casts, layer_builder.cc): forward
+// "<gemm>_fp8_cast_input" and "<gemm>_fp8_cast_weight" before the GEMM, backward
+// "<gemm>_fp8_cast_grad" before "<gemm>_dgrad". Masks are 1 byte (torch.bool), statistics and
+// losses fp32.
 // Context-parallel K/V exchange (plan.cp_comm).
 enum class CpComm : std::uint8_t { kRing, kAllGather };
 
@@ -78,6 +81,12 @@ struct BuildOptions {
   bool flash_attention = true;
   bool dropout = true;  // dropout layers present (attention, hidden); GPT training default
   FusionRules fusion;
+  // fp8 only: the share of the weight casts each micro-batch pays. Transformer Engine casts a
+  // weight once per step when the framework passes is_first_microbatch (Megatron-Core: 1/m of
+  // the cast per micro-batch, m micro-batches, so the step total is exact and only its place in
+  // the schedule is spread), and on every call when the weights are re-gathered for each
+  // micro-batch (FSDP / ZeRO-3: 1).
+  double fp8_weight_cast_share = 1.0;
 };
 
 // Op sequences and names (per rank; GEMMs are "<name>" forward, "<name>_dgrad" and

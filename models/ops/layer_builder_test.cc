@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -354,6 +355,57 @@ TEST(LayerBuilderTest, Fp8ReadsOneByteOperandsAndWritesBf16) {
   // fp32 main gradient (78,643,200 * 8 = 629,145,600), and reduces the bias gradient (reads dY
   // at 2 bytes: 62,914,560; writes 15360 fp32: 61,440) = 734,064,640 bytes.
   EXPECT_DOUBLE_EQ(FindOp(l.backward, "qkv_proj_wgrad")->bytes, 734064640.0);
+}
+
+TEST(LayerBuilderTest, Fp8CastsEveryTransformerEngineGemmInput) {
+  // gpt3-13b, b = 1, tp = 1 (m = 2048 tokens, h = 5120, ffn 20480). One cast-transpose kernel
+  // per 16-bit GEMM input: reads 2 B, writes the fp8 copy and its fp8 transpose, 4 B/element.
+  BuildOptions o = Options(1, 1, true);
+  o.dtype = Dtype::kFp8;
+  const LayerOps l = BuildTransformerLayer(Preset("gpt3-13b"), o);
+  // qkv_proj X[2048 x 5120], W[5120 x 15360]: 4 * 10,485,760 and 4 * 78,643,200.
+  EXPECT_DOUBLE_EQ(FindOp(l.forward, "qkv_proj_fp8_cast_input")->bytes, 41943040.0);
+  EXPECT_DOUBLE_EQ(FindOp(l.forward, "qkv_proj_fp8_cast_weight")->bytes, 314572800.0);
+  // mlp_fc2 X[2048 x 20480]: 4 * 41,943,040.
+  EXPECT_DOUBLE_EQ(FindOp(l.forward, "mlp_fc2_fp8_cast_input")->bytes, 167772160.0);
+  // Backward: qkv_proj's output gradient dY[2048 x 15360], 4 * 31,457,280, before its dgrad.
+  EXPECT_DOUBLE_EQ(FindOp(l.backward, "qkv_proj_fp8_cast_grad")->bytes, 125829120.0);
+  // Four linear layers (qkv_proj, attn_out_proj, mlp_fc1, mlp_fc2): 2 casts forward, 1 backward.
+  auto casts = [](const std::vector<Op>& ops) {
+    int n = 0;
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].name.find("_fp8_cast_") == std::string::npos) continue;
+      ++n;
+      EXPECT_EQ(ops[i].kind, OpKind::kElementwise);
+    }
+    return n;
+  };
+  EXPECT_EQ(casts(l.forward), 8);
+  EXPECT_EQ(casts(l.backward), 4);
+  const auto grad = std::find_if(l.backward.begin(), l.backward.end(),
+                                 [](const Op& op) { return op.name == "mlp_fc1_fp8_cast_grad"; });
+  ASSERT_NE(grad + 1, l.backward.end());
+  EXPECT_EQ((grad + 1)->name, "mlp_fc1_dgrad");
+  // The attention core indices move with the inserted casts (qkv_proj's two come before it).
+  EXPECT_EQ(l.forward[static_cast<std::size_t>(l.attention_core_begin)].name, "attn_flash");
+  EXPECT_EQ(l.attention_core_end, l.attention_core_begin + 1);
+
+  // Megatron-Core casts each weight once per step: with 4 micro-batches each pays a quarter.
+  o.fp8_weight_cast_share = 0.25;
+  const LayerOps shared = BuildTransformerLayer(Preset("gpt3-13b"), o);
+  EXPECT_DOUBLE_EQ(FindOp(shared.forward, "qkv_proj_fp8_cast_weight")->bytes, 78643200.0);
+
+  // Unfused attention: its batched GEMMs stay bf16 (no casts), the core still starts at
+  // attn_scores; bf16 runs have no casts at all.
+  o.flash_attention = false;
+  const LayerOps unfused = BuildTransformerLayer(Preset("gpt3-13b"), o);
+  EXPECT_EQ(unfused.forward[static_cast<std::size_t>(unfused.attention_core_begin)].name,
+            "attn_scores");
+  EXPECT_EQ(unfused.forward[static_cast<std::size_t>(unfused.attention_core_end - 1)].name,
+            "attn_context");
+  EXPECT_EQ(FindOp(unfused.forward, "attn_scores_fp8_cast_input"), nullptr);
+  EXPECT_EQ(casts(unfused.forward), 8);
+  EXPECT_EQ(casts(BuildTransformerLayer(Preset("gpt3-13b"), Options(1, 1, true)).forward), 0);
 }
 
 TEST(LayerBuilderTest, ForwardKernelNamesAreUnique) {

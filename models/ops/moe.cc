@@ -46,6 +46,18 @@ Op Batched(Op op, std::int64_t batch) {
 double ActFlops(const Dims& d) { return d.swiglu ? kSwigluFlops : kGeluFlops; }
 double ActBwdFlops(const Dims& d) { return d.swiglu ? kSwigluBwdFlops : kGeluBwdFlops; }
 
+// The router is a plain linear layer outside Transformer Engine (Megatron-Core's TopKRouter
+// multiplies by its own weight), so an fp8 run computes it with bf16 operands (Op::bf16_in_fp8).
+Dims Bf16(const Dims& d) {
+  Dims out = d;
+  out.gemm_in = std::max(d.gemm_in, static_cast<double>(BytesOf(Dtype::kBf16)));
+  return out;
+}
+Op RouterGemm(Op op) {
+  op.bf16_in_fp8 = true;
+  return op;
+}
+
 }  // namespace
 
 MoeShape MakeMoeShape(const Dims& d, const ModelConfig& model) {
@@ -82,7 +94,8 @@ void MoeForward(std::vector<Op>& ops, const Dims& d, const ModelConfig& model,
   const std::int64_t n1 = d.swiglu ? 2 * s.expert_ffn : s.expert_ffn;
   const double a2a = s.load * Tm * k * h * e;
 
-  ops.push_back(LinearForward("moe_router", tm, model.moe.experts, d.h, d, false));
+  ops.push_back(
+      RouterGemm(LinearForward("moe_router", tm, model.moe.experts, d.h, Bf16(d), false)));
   ops.push_back(MakeKernel("moe_router_topk", OpKind::kElementwise, Pass::kForward,
                            (kSoftmaxFlops + kTopkFlops) * Tm * E,
                            Tm * E * (e + kFp32Bytes) + Tm * k * (kFp32Bytes + kIndexBytes)));
@@ -195,8 +208,8 @@ void MoeBackward(std::vector<Op>& ops, const Dims& d, const ModelConfig& model,
   ops.push_back(MakeKernel("moe_router_topk_bwd", OpKind::kElementwise, Pass::kBackward,
                            kSoftmaxBwdFlops * Tm * E,
                            Tm * E * (2 * kFp32Bytes + e) + Tm * k * (kFp32Bytes + kIndexBytes)));
-  ops.push_back(LinearDgrad("moe_router", tm, model.moe.experts, d.h, d));
-  ops.push_back(LinearWgrad("moe_router", tm, model.moe.experts, d.h, d, false));
+  ops.push_back(RouterGemm(LinearDgrad("moe_router", tm, model.moe.experts, d.h, Bf16(d))));
+  ops.push_back(RouterGemm(LinearWgrad("moe_router", tm, model.moe.experts, d.h, Bf16(d), false)));
   const double paths = s.shared_ffn > 0 ? 3 : 2;  // router, experts (, shared)
   ops.push_back(MakeKernel("moe_input_grad_add", OpKind::kElementwise, Pass::kBackward,
                            (paths - 1) * Tm * h, (paths + 1) * Tm * h * e));

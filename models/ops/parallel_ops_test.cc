@@ -222,6 +222,26 @@ TEST(MoeOpsTest, AllToAllVolumesAndExpertGemms) {
   EXPECT_EQ(FindOp(l.forward, "mlp_fc1"), nullptr);
 }
 
+TEST(MoeOpsTest, Fp8CastsTheExpertGemmsButNotTheRouter) {
+  // mixtral-8x7b at s = 4096, b = 1, tp = 1, ep = 8, fp8. The router is outside Transformer
+  // Engine (bf16 operands, no casts). Each rank's one expert: fc1 weight W[4096 x 28672],
+  // cast-transposed at 4 B per element = 469,762,048 B; its input, the 8192 routed tokens
+  // (T*k on average, exactly as in the bf16 test above) x 4096 = 4 * 33,554,432 = 134,217,728 B.
+  BuildOptions o;
+  o.ep = 8;
+  o.dtype = Dtype::kFp8;
+  const LayerOps l = BuildTransformerLayer(Mixtral4k(), o, true);
+  ASSERT_NE(FindOp(l.forward, "moe_router"), nullptr);
+  EXPECT_TRUE(FindOp(l.forward, "moe_router")->bf16_in_fp8);
+  EXPECT_TRUE(FindOp(l.backward, "moe_router_dgrad")->bf16_in_fp8);
+  EXPECT_EQ(FindOp(l.forward, "moe_router_fp8_cast_input"), nullptr);
+  EXPECT_EQ(FindOp(l.backward, "moe_router_fp8_cast_grad"), nullptr);
+  EXPECT_DOUBLE_EQ(FindOp(l.forward, "moe_expert_fc1_fp8_cast_weight")->bytes, 469762048.0);
+  EXPECT_DOUBLE_EQ(FindOp(l.forward, "moe_expert_fc1_fp8_cast_input")->bytes, 134217728.0);
+  // Backward: fc1's output gradient, 8192 x 28672 elements, 4 B each.
+  EXPECT_DOUBLE_EQ(FindOp(l.backward, "moe_expert_fc1_fp8_cast_grad")->bytes, 939524096.0);
+}
+
 TEST(MoeOpsTest, TensorParallelExpertsAndImbalance) {
   // tp = 2 with sequence parallelism: each rank routes T/2 = 2048 tokens, all-to-all
   // 2048*2*4096*2 = 33,554,432 bytes; the TP pair gathers its 2*2048*2 = 8192 token copies:

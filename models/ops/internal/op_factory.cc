@@ -41,6 +41,8 @@ Dims MakeDims(const ModelConfig& model, const BuildOptions& options) {
   d.b = options.micro_batch;
   FS_CHECK(options.cp >= 1 && model.seq_len % options.cp == 0, "cp must divide seq_len");
   FS_CHECK(options.ep >= 1, "ep must be >= 1");
+  FS_CHECK(options.fp8_weight_cast_share > 0 && options.fp8_weight_cast_share <= 1,
+           "fp8_weight_cast_share must be in (0, 1]");
   d.s = model.seq_len;
   d.cp = options.cp;
   d.ep = options.ep;
