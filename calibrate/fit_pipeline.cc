@@ -215,6 +215,8 @@ Result<FitOutput> RunCalibrationFit(const FitRequest& request) {
     Record(*s, in.membw_files, out, comments);
   if (auto s = FitGemmEfficiency(in.gemm, profile.gpu, request.robust))
     Record(*s, in.gemm_files, out, comments);
+  if (auto s = FitGemmFp8Efficiency(in.gemm, profile.gpu, request.robust))
+    Record(*s, in.gemm_files, out, comments);
   if (auto s = FitLink(in.pcie, "node.pcie", profile.node.pcie, request.robust))
     Record(*s, in.pcie_files, out, comments);
   if (!in.comm.empty()) {

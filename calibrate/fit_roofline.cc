@@ -29,6 +29,7 @@ std::optional<FitSection> FitGemmEfficiency(const std::vector<GemmSample>& sampl
   int memory_bound = 0;
   for (const GemmSample& s : samples) {
     const double peak = gpu.PeakFlopsPerS(s.dtype);
+    if (s.dtype == Dtype::kFp8) continue;  // FitGemmFp8Efficiency
     if (peak <= 0 || s.seconds <= gpu.kernel_launch_seconds) continue;
     const double elem = BytesOf(s.dtype);
     const double bytes = elem * s.batch * (s.m * s.k + s.k * s.n + s.m * s.n);
@@ -70,6 +71,58 @@ std::optional<FitSection> FitGemmEfficiency(const std::vector<GemmSample>& sampl
       {"gpu.gemm.tile_n", static_cast<double>(gpu.gemm.tile_n), "cols", "given (base profile)"});
   for (int i = 0; i < rows; ++i) {
     const double predicted = gpu.kernel_launch_seconds + a(i, 0) * fit.x[0] + a(i, 1) * fit.x[1];
+    section.points.push_back(
+        {used[static_cast<std::size_t>(i)]->label, d[i], predicted, fit.weights[i]});
+  }
+  if (memory_bound > 0)
+    section.notes.push_back(std::to_string(memory_bound) +
+                            " memory-bound rows left out (roofline memory time > T/2)");
+  section.quality = ComputeQuality(section.points);
+  return section;
+}
+
+std::optional<FitSection> FitGemmFp8Efficiency(const std::vector<GemmSample>& samples,
+                                               hw::GpuSpec& gpu, const RobustOptions& options) {
+  std::vector<const GemmSample*> used;
+  int memory_bound = 0;
+  for (const GemmSample& s : samples) {
+    if (s.dtype != Dtype::kFp8 || gpu.peak_flops_per_s_fp8 <= 0) continue;
+    if (s.seconds <= gpu.kernel_launch_seconds) continue;
+    // fp8 operands (1 B), 16-bit output (Transformer Engine / cuBLASLt's usual fp8 GEMM).
+    const double bytes = s.batch * (s.m * s.k + s.k * s.n + 2.0 * s.m * s.n);
+    if (bytes / (gpu.hbm_bandwidth_bytes_per_s * gpu.memory.max_efficiency) > 0.5 * s.seconds) {
+      ++memory_bound;
+      continue;
+    }
+    used.push_back(&s);
+  }
+  if (used.empty()) return std::nullopt;
+  const int rows = static_cast<int>(used.size());
+  Eigen::MatrixXd a(rows, 1);
+  Eigen::VectorXd y(rows), d(rows);
+  for (int i = 0; i < rows; ++i) {
+    const GemmSample& s = *used[static_cast<std::size_t>(i)];
+    const double flops = 2.0 * s.m * s.n * s.k * s.batch;
+    const double kd = static_cast<double>(s.k);
+    const double k_term = gpu.gemm.k_half > 0 ? (kd + gpu.gemm.k_half) / kd : 1.0;
+    a(i, 0) = flops * k_term / (gpu.peak_flops_per_s_fp8 * WaveEfficiency(gpu, s.m, s.n, s.batch));
+    y[i] = s.seconds - gpu.kernel_launch_seconds;
+    d[i] = s.seconds;
+  }
+  const RobustResult fit = RobustLeastSquares(a, y, d, {true}, options);
+  if (fit.x[0] <= 0) return std::nullopt;
+  FitSection section;
+  section.title = "GEMM efficiency, fp8 (gpu.gemm.fp8_max_efficiency)";
+  section.model =
+      "T = kernel_launch_seconds + 2mnk*batch / (peak(fp8) * fp8_max_efficiency * wave_eff * k / "
+      "(k + k_half)), tiles and k_half as for the 16-bit GEMMs";
+  double max_eff = 1.0 / fit.x[0];
+  const std::string clamp = Clamp01(max_eff);
+  gpu.gemm.fp8_max_efficiency = max_eff;
+  section.parameters.push_back({"gpu.gemm.fp8_max_efficiency", max_eff, "1", "fitted" + clamp});
+  section.parameters.push_back({"gpu.gemm.k_half", gpu.gemm.k_half, "elements of K", "given"});
+  for (int i = 0; i < rows; ++i) {
+    const double predicted = gpu.kernel_launch_seconds + a(i, 0) * fit.x[0];
     section.points.push_back(
         {used[static_cast<std::size_t>(i)]->label, d[i], predicted, fit.weights[i]});
   }

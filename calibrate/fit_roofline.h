@@ -45,6 +45,10 @@ struct SizeSample {
 // are fewer usable samples than unknowns (the profile is left unchanged).
 std::optional<FitSection> FitGemmEfficiency(const std::vector<GemmSample>& samples,
                                             hw::GpuSpec& gpu, const RobustOptions& options = {});
+// fp8 samples only (FitGemmEfficiency leaves them out): the one-parameter fit of
+// gpu.gemm.fp8_max_efficiency with the profile's tiles and k_half (fit the 16-bit GEMMs first).
+std::optional<FitSection> FitGemmFp8Efficiency(const std::vector<GemmSample>& samples,
+                                               hw::GpuSpec& gpu, const RobustOptions& options = {});
 std::optional<FitSection> FitMemoryEfficiency(const std::vector<SizeSample>& samples,
                                               hw::GpuSpec& gpu, const RobustOptions& options = {});
 std::optional<FitSection> FitLaunchLatency(const std::vector<double>& per_launch_seconds,

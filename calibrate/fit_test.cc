@@ -2,6 +2,7 @@
 // multiplicative noise (fixed-seed std::mt19937_64, so the data are the same on every run).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -156,6 +157,46 @@ TEST(FitRooflineTest, RecoversGemmEfficiencyWithWaveQuantization) {
   EXPECT_GT(section->quality.r_squared, 0.99);
   // Wave efficiency by hand: 1536/128 = 12 -> 144 tiles on 132 SMs = 2 waves: 144 / 264.
   EXPECT_DOUBLE_EQ(WaveEfficiency(gpu, 1536, 1536, 1), 144.0 / 264.0);
+}
+
+TEST(FitRooflineTest, FitsTheFp8CeilingSeparately) {
+  // Truth: bf16 ceiling 0.80 and fp8 ceiling 0.70 on the H100 base (132 SMs, 128 x 128 tiles),
+  // k_half 96 for both; the samples are written out by the closed form
+  // T = launch + 2mmk / (peak(dtype) * ceiling * wave_eff * k / (k + 96)), wave_eff from tile
+  // counts by hand through WaveEfficiency (checked against a hand count above).
+  hw::GpuSpec gpu = Base().gpu;
+  ASSERT_GT(gpu.peak_flops_per_s_fp8, 0);
+  Noise noise(0.01);
+  std::vector<GemmSample> samples;
+  for (std::int64_t m : {2048, 4096, 8192}) {
+    for (std::int64_t k : {512, 1024, 4096, 8192}) {
+      const double kd = static_cast<double>(k);
+      const double common = 2.0 * m * m * k * (kd + 96) / kd / WaveEfficiency(gpu, m, m, 1);
+      const double bf16 = gpu.kernel_launch_seconds + common / (gpu.peak_flops_per_s_bf16 * 0.80);
+      const double fp8 = gpu.kernel_launch_seconds + common / (gpu.peak_flops_per_s_fp8 * 0.70);
+      samples.push_back({Dtype::kBf16, m, m, k, 1, noise(bf16), "bf16"});
+      samples.push_back({Dtype::kFp8, m, m, k, 1, noise(fp8), "fp8"});
+    }
+  }
+  ASSERT_TRUE(FitGemmEfficiency(samples, gpu).has_value());  // leaves the fp8 rows out
+  EXPECT_NEAR(gpu.gemm.max_efficiency, 0.80, 0.80 * 0.01);
+  EXPECT_NEAR(gpu.gemm.k_half, 96, 96 * 0.15);
+  EXPECT_EQ(gpu.gemm.fp8_max_efficiency, Base().gpu.gemm.fp8_max_efficiency);  // catalog 0.709
+  const auto fp8 = FitGemmFp8Efficiency(samples, gpu);
+  ASSERT_TRUE(fp8.has_value());
+  EXPECT_NEAR(gpu.gemm.fp8_max_efficiency, 0.70, 0.70 * 0.01);
+  // The three k = 512 rows are memory-bound at fp8 speed and left out: e.g. m = 8192 moves
+  // 2*8192*512 + 2*8192^2 = 142.6 MB (1-byte operands, 2-byte output), 47.3 us at 3.35 TB/s *
+  // 0.9, more than half of its 63.7 us; m = 2048 (3.5 of 6.8 us) and 4096 (12.5 of 18.2 us)
+  // likewise; k = 1024 rows are not (m = 2048: 4.2 of 10 us).
+  EXPECT_EQ(fp8->points.size(), 9u);
+  // No fp8 rows: nothing fitted, the profile unchanged.
+  samples.erase(std::remove_if(samples.begin(), samples.end(),
+                               [](const GemmSample& s) { return s.dtype == Dtype::kFp8; }),
+                samples.end());
+  hw::GpuSpec untouched = Base().gpu;
+  EXPECT_FALSE(FitGemmFp8Efficiency(samples, untouched).has_value());
+  EXPECT_EQ(untouched.gemm.fp8_max_efficiency, Base().gpu.gemm.fp8_max_efficiency);
 }
 
 TEST(FitRooflineTest, RecoversMemoryEfficiencyAndLinkAlphaBeta) {

@@ -88,6 +88,9 @@ std::string WriteProfileYaml(const hw::HardwareProfile& p, const ProfileComments
   w.Integer("gpu.gemm.tile_m", 4, g.gemm.tile_m);
   w.Integer("gpu.gemm.tile_n", 4, g.gemm.tile_n);
   w.Number("gpu.gemm.k_half", 4, g.gemm.k_half);
+  if (g.gemm.fp8_max_efficiency > 0) {
+    w.Number("gpu.gemm.fp8_max_efficiency", 4, g.gemm.fp8_max_efficiency);
+  }
   w.Number("gpu.attention_efficiency", 2, g.attention_efficiency);
   w.Section("gpu.memory", 2);
   w.Number("gpu.memory.max_efficiency", 4, g.memory.max_efficiency);

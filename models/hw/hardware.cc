@@ -69,6 +69,7 @@ void ReadGpu(MapReader r, GpuSpec& gpu) {
     gemm.Read("tile_m", gpu.gemm.tile_m, kOptional, kAtLeastOne);
     gemm.Read("tile_n", gpu.gemm.tile_n, kOptional, kAtLeastOne);
     gemm.Read("k_half", gpu.gemm.k_half, kOptional, kNonNegative);
+    gemm.Read("fp8_max_efficiency", gpu.gemm.fp8_max_efficiency, kOptional, kFraction);
     gemm.Finish();
   }
   r.Read("attention_efficiency", gpu.attention_efficiency, kOptional, kFraction);

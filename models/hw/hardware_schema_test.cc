@@ -144,6 +144,11 @@ TEST(SchemaTest, OutOfRangeValues) {
   EXPECT_EQ(error.column, 56);
   EXPECT_EQ(error.message, "node.scale_up.efficiency must be in (0, 1], found 1.5");
 
+  // A gemm section after sm_count (line 7): an fp8 ceiling of 0 is out of range.
+  error = ParseError(
+      WithLine(7, "  sm_count: 4\n  gemm: {max_efficiency: 0.8, fp8_max_efficiency: 0}"));
+  EXPECT_EQ(error.message, "gpu.gemm.fp8_max_efficiency must be in (0, 1], found 0");
+
   error = ParseError(WithLine(9, "  gpus_per_node: 0"));
   EXPECT_EQ(error.message, "node.gpus_per_node must be >= 1, found 0");
   error = ParseError(WithLine(14, "  nic: {bandwidth_bytes_per_s: 0}"));

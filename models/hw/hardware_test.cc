@@ -46,14 +46,19 @@ struct DatasheetCase {
   double nic_bytes_per_s;     // per GPU, per direction
   double best_bf16_matmul;    // FLOP/s, measured
   double bf16_peak_for_ceiling;
+  double best_fp8_matmul;  // FLOP/s, measured (HARDWARE.md); 0: none published, no fp8 ceiling
 };
 
 const DatasheetCase kDatasheets[] = {
-    {"dgx-a100-80gb", 19.5e12, 156e12, 312e12, 0, 80, 2.039e12, 108, 300e9, 25e9, 271.2e12, 312e12},
+    {"dgx-a100-80gb", 19.5e12, 156e12, 312e12, 0, 80, 2.039e12, 108, 300e9, 25e9, 271.2e12, 312e12,
+     0},
     // H200 has no published BF16 matmul ceiling: its entry uses the H100 ratio 794.5 / 989.
-    {"dgx-h100", 67e12, 494.5e12, 989e12, 1979e12, 80, 3.35e12, 132, 450e9, 50e9, 794.5e12, 989e12},
-    {"dgx-h200", 67e12, 494.5e12, 989e12, 1979e12, 141, 4.8e12, 132, 450e9, 50e9, 794.5e12, 989e12},
-    {"dgx-b200", 80e12, 1125e12, 2250e12, 4500e12, 180, 8.0e12, 148, 900e9, 50e9, 1745e12, 2250e12},
+    {"dgx-h100", 67e12, 494.5e12, 989e12, 1979e12, 80, 3.35e12, 132, 450e9, 50e9, 794.5e12, 989e12,
+     1402.6e12},
+    {"dgx-h200", 67e12, 494.5e12, 989e12, 1979e12, 141, 4.8e12, 132, 450e9, 50e9, 794.5e12, 989e12,
+     1453.4e12},
+    {"dgx-b200", 80e12, 1125e12, 2250e12, 4500e12, 180, 8.0e12, 148, 900e9, 50e9, 1745e12, 2250e12,
+     3432.5e12},
 };
 
 TEST(CatalogTest, EachEntryLoadsAndReproducesItsDatasheet) {
@@ -71,6 +76,7 @@ TEST(CatalogTest, EachEntryLoadsAndReproducesItsDatasheet) {
     EXPECT_DOUBLE_EQ(hw.gpu.hbm_bandwidth_bytes_per_s, c.hbm_bytes_per_s);
     EXPECT_EQ(hw.gpu.sm_count, c.sm_count);
     EXPECT_NEAR(hw.gpu.gemm.max_efficiency, c.best_bf16_matmul / c.bf16_peak_for_ceiling, 5e-4);
+    EXPECT_NEAR(hw.gpu.gemm.fp8_max_efficiency, c.fp8 > 0 ? c.best_fp8_matmul / c.fp8 : 0, 5e-4);
     EXPECT_EQ(hw.node.gpus_per_node, 8);
     EXPECT_DOUBLE_EQ(hw.node.scale_up.bandwidth_bytes_per_s, c.nvlink_bytes_per_s);
     EXPECT_EQ(hw.network.nics_per_node, 8);
@@ -148,7 +154,9 @@ TEST(CatalogTest, EveryNumberHasASourceComment) {
       previous = line;
     }
   }
-  EXPECT_EQ(numbers, 4 * 41);  // 41 numeric keys per entry (the full schema)
+  // 41 numeric keys per entry (the full schema), and gemm.fp8_max_efficiency in the three entries
+  // with a published fp8 matmul ceiling (H100, H200, B200).
+  EXPECT_EQ(numbers, 4 * 41 + 3);
 }
 
 TEST(CatalogTest, EmbeddedTextIsTheFileOnDisk) {

@@ -26,8 +26,13 @@ double MemorySeconds(const GpuSpec& gpu, double bytes) {
 
 }  // namespace
 
+double GemmCeiling(const GpuSpec& gpu, Dtype dtype) {
+  return dtype == Dtype::kFp8 && gpu.gemm.fp8_max_efficiency > 0 ? gpu.gemm.fp8_max_efficiency
+                                                                 : gpu.gemm.max_efficiency;
+}
+
 double GemmEfficiencyFor(const GpuSpec& gpu, std::int64_t m, std::int64_t n, std::int64_t k,
-                         std::int64_t batch) {
+                         std::int64_t batch, Dtype dtype) {
   FS_CHECK(m >= 1 && n >= 1 && k >= 1 && batch >= 1, "GEMM dimensions must be >= 1");
   FS_CHECK(gpu.sm_count >= 1 && gpu.gemm.tile_m >= 1 && gpu.gemm.tile_n >= 1,
            "GPU spec not validated");
@@ -37,7 +42,7 @@ double GemmEfficiencyFor(const GpuSpec& gpu, std::int64_t m, std::int64_t n, std
       static_cast<double>(tiles) / static_cast<double>(waves * gpu.sm_count);
   const double kd = static_cast<double>(k);
   const double k_efficiency = gpu.gemm.k_half > 0 ? kd / (kd + gpu.gemm.k_half) : 1.0;
-  return gpu.gemm.max_efficiency * wave_efficiency * k_efficiency;
+  return GemmCeiling(gpu, dtype) * wave_efficiency * k_efficiency;
 }
 
 double MemoryEfficiencyFor(const GpuSpec& gpu, double bytes) {
@@ -51,7 +56,8 @@ double GemmSeconds(const GpuSpec& gpu, Dtype dtype, std::int64_t m, std::int64_t
                    std::int64_t batch, double bytes) {
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) *
                        static_cast<double>(k) * static_cast<double>(batch);
-  const double compute = flops / (PeakOrDie(gpu, dtype) * GemmEfficiencyFor(gpu, m, n, k, batch));
+  const double compute =
+      flops / (PeakOrDie(gpu, dtype) * GemmEfficiencyFor(gpu, m, n, k, batch, dtype));
   return gpu.kernel_launch_seconds + std::max(compute, MemorySeconds(gpu, bytes));
 }
 

@@ -35,9 +35,14 @@
 
 namespace foresight::hw {
 
-// Fraction of peak a GEMM of this shape reaches (equation above). Requires m, n, k, batch >= 1.
+// The best fraction of the dtype's peak a GEMM reaches: gemm.fp8_max_efficiency for fp8 when
+// set, else gemm.max_efficiency.
+double GemmCeiling(const GpuSpec& gpu, Dtype dtype);
+
+// Fraction of the dtype's peak a GEMM of this shape reaches (equation above). Requires m, n, k,
+// batch >= 1.
 double GemmEfficiencyFor(const GpuSpec& gpu, std::int64_t m, std::int64_t n, std::int64_t k,
-                         std::int64_t batch);
+                         std::int64_t batch, Dtype dtype = Dtype::kBf16);
 
 // Fraction of HBM bandwidth a kernel moving `bytes` (>= 0) reaches (equation above).
 double MemoryEfficiencyFor(const GpuSpec& gpu, double bytes);

@@ -53,6 +53,21 @@ TEST(GemmEfficiencyTest, KHalfTerm) {
   EXPECT_DOUBLE_EQ(GemmEfficiencyFor(gpu, 256, 256, 192, 1), 0.375);
 }
 
+TEST(GemmEfficiencyTest, Fp8HasItsOwnCeilingWhenSet) {
+  GpuSpec gpu = ToyGpu();
+  gpu.peak_flops_per_s_fp8 = 200e12;
+  // Unset (0): fp8 GEMMs use max_efficiency. 256 x 256 on 4 SMs is one full wave: 0.5.
+  EXPECT_DOUBLE_EQ(GemmEfficiencyFor(gpu, 256, 256, 1024, 1, Dtype::kFp8), 0.5);
+  gpu.gemm.fp8_max_efficiency = 0.4;
+  EXPECT_DOUBLE_EQ(GemmCeiling(gpu, Dtype::kFp8), 0.4);
+  EXPECT_DOUBLE_EQ(GemmCeiling(gpu, Dtype::kBf16), 0.5);
+  EXPECT_DOUBLE_EQ(GemmEfficiencyFor(gpu, 256, 256, 1024, 1, Dtype::kFp8), 0.4);
+  EXPECT_DOUBLE_EQ(GemmEfficiencyFor(gpu, 256, 256, 1024, 1, Dtype::kBf16), 0.5);
+  // 2 * 256 * 256 * 1024 = 134,217,728 FLOPs at 200e12 * 0.4 = 80e12 FLOP/s (1.68 us) plus the
+  // 5 us launch (no bytes given: compute alone).
+  EXPECT_DOUBLE_EQ(GemmSeconds(gpu, Dtype::kFp8, 256, 256, 1024, 1, 0), 5e-6 + 134217728.0 / 80e12);
+}
+
 TEST(MemoryEfficiencyTest, SizeTerm) {
   GpuSpec gpu = ToyGpu();
   gpu.memory = MemoryEfficiency{.max_efficiency = 0.9, .bytes_half = 1e6};
