@@ -14,6 +14,22 @@ std::string Clamp01(double& efficiency) {
   return "";
 }
 
+// Points (measured, predicted = launch + a.row(i) . x, IRLS weight), the memory-bound note and
+// the quality of a GEMM fit.
+void FinishGemmSection(FitSection& section, const std::vector<const GemmSample*>& used,
+                       const Eigen::MatrixXd& a, const Eigen::VectorXd& d, const RobustResult& fit,
+                       double launch_seconds, int memory_bound) {
+  for (Eigen::Index i = 0; i < a.rows(); ++i) {
+    const double predicted = launch_seconds + a.row(i).dot(fit.x);
+    section.points.push_back(
+        {used[static_cast<std::size_t>(i)]->label, d[i], predicted, fit.weights[i]});
+  }
+  if (memory_bound > 0)
+    section.notes.push_back(std::to_string(memory_bound) +
+                            " memory-bound rows left out (roofline memory time > T/2)");
+  section.quality = ComputeQuality(section.points);
+}
+
 }  // namespace
 
 double WaveEfficiency(const hw::GpuSpec& gpu, std::int64_t m, std::int64_t n, std::int64_t batch) {
@@ -69,15 +85,7 @@ std::optional<FitSection> FitGemmEfficiency(const std::vector<GemmSample>& sampl
       {"gpu.gemm.tile_m", static_cast<double>(gpu.gemm.tile_m), "rows", "given (base profile)"});
   section.parameters.push_back(
       {"gpu.gemm.tile_n", static_cast<double>(gpu.gemm.tile_n), "cols", "given (base profile)"});
-  for (int i = 0; i < rows; ++i) {
-    const double predicted = gpu.kernel_launch_seconds + a(i, 0) * fit.x[0] + a(i, 1) * fit.x[1];
-    section.points.push_back(
-        {used[static_cast<std::size_t>(i)]->label, d[i], predicted, fit.weights[i]});
-  }
-  if (memory_bound > 0)
-    section.notes.push_back(std::to_string(memory_bound) +
-                            " memory-bound rows left out (roofline memory time > T/2)");
-  section.quality = ComputeQuality(section.points);
+  FinishGemmSection(section, used, a, d, fit, gpu.kernel_launch_seconds, memory_bound);
   return section;
 }
 
@@ -121,15 +129,7 @@ std::optional<FitSection> FitGemmFp8Efficiency(const std::vector<GemmSample>& sa
   gpu.gemm.fp8_max_efficiency = max_eff;
   section.parameters.push_back({"gpu.gemm.fp8_max_efficiency", max_eff, "1", "fitted" + clamp});
   section.parameters.push_back({"gpu.gemm.k_half", gpu.gemm.k_half, "elements of K", "given"});
-  for (int i = 0; i < rows; ++i) {
-    const double predicted = gpu.kernel_launch_seconds + a(i, 0) * fit.x[0];
-    section.points.push_back(
-        {used[static_cast<std::size_t>(i)]->label, d[i], predicted, fit.weights[i]});
-  }
-  if (memory_bound > 0)
-    section.notes.push_back(std::to_string(memory_bound) +
-                            " memory-bound rows left out (roofline memory time > T/2)");
-  section.quality = ComputeQuality(section.points);
+  FinishGemmSection(section, used, a, d, fit, gpu.kernel_launch_seconds, memory_bound);
   return section;
 }
 
