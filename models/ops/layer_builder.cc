@@ -22,6 +22,11 @@
 //   unfused norms               + e*T*h each (the normalized x kept for the gain gradient)
 // GPT shapes (f = 4h, kv = heads, e = 2) sum to T*h*(10 + 24/t) + 5*S2, Korthikanti et al.
 // 2022, "Reducing Activation Recomputation in Large Transformer Models", Sec. 4.2.1.
+// FP8 (Transformer Engine): a te.Linear keeps for its weight gradient only the fp8 transpose of
+// its input (1 byte), not the bf16 input, so the QKV, fc1 and fc2 inputs (and MLA's up-
+// projection input) are 1 byte per element; the out-proj input stays bf16 when flash attention
+// needs it as its output O, plus the 1-byte transpose (unfused attention: 1 byte only). A GPT
+// layer with flash attention keeps T*h + T*h + 4T*h - T*h = 5*T*h bytes less than in bf16.
 #include "models/ops/layer_builder.h"
 
 #include <cmath>
@@ -371,11 +376,12 @@ double SavedAttentionBytes(const Dims& d, const ModelConfig& model, const BuildO
   const AttentionSizes z = Sizes(d);
   const double e = d.act;
   const double th = internal::SequenceShard(d).TokenElems(d.h);
-  double saved = 2 * th * e;  // input norm input, QKV input
+  const double g = d.gemm_in;      // a Transformer Engine GEMM input is kept as its fp8 transpose
+  double saved = th * e + th * g;  // input norm input, QKV input
   if (model.mla.enabled()) {
     // The latent (down-projection output) and its normalized copy, the up-projections' input.
     const MlaConfig& mla = model.mla;
-    saved += 2 * d.TokenElems(mla.q_rank + mla.kv_rank + mla.rope_dim) * e;
+    saved += d.TokenElems(mla.q_rank + mla.kv_rank + mla.rope_dim) * (e + g);
   }
   if (o.flash_attention) {
     saved += (z.q + 2 * z.kv) * e + internal::kFp32Bytes * d.TokenElems(d.heads);
@@ -383,7 +389,9 @@ double SavedAttentionBytes(const Dims& d, const ModelConfig& model, const BuildO
     saved += 3 * z.q * e;  // Q and K, V expanded to a_t heads
     saved += z.s2 * ScoreSavedBytes(d, o.fusion);
   }
-  saved += z.q * e;                                   // out-proj input
+  // Out-proj input (the context): flash attention's backward also needs it (its output O), so
+  // in fp8 the bf16 tensor stays and the fp8 transpose comes on top.
+  saved += z.q * (o.flash_attention ? e + (g < e ? g : 0.0) : g);
   if (d.dropout) saved += th * internal::kMaskBytes;  // attention residual dropout mask
   saved += th * e;                                    // post-attn norm input
   if (!o.fusion.norm) saved += th * e;                // normalized x of the input norm
@@ -393,10 +401,11 @@ double SavedAttentionBytes(const Dims& d, const ModelConfig& model, const BuildO
 double SavedMlpBytes(const Dims& d, const BuildOptions& o) {
   const double e = d.act;
   const double th = internal::SequenceShard(d).TokenElems(d.h);
-  double saved = th * e;                                                  // fc1 input
+  const double g = d.gemm_in;  // a Transformer Engine GEMM input is kept as its fp8 transpose
+  double saved = th * g;       // fc1 input
   saved += d.TokenElems(d.ffn) * (d.swiglu ? 2 : 1) * e;                  // activation input
   if (d.swiglu && !o.fusion.bias_gelu) saved += d.TokenElems(d.ffn) * e;  // silu output
-  saved += d.TokenElems(d.ffn) * e;                                       // fc2 input
+  saved += d.TokenElems(d.ffn) * g;                                       // fc2 input
   if (d.dropout) saved += th * internal::kMaskBytes;  // MLP residual dropout mask
   if (!o.fusion.norm) saved += th * e;                // normalized x of the post-attn norm
   return saved;

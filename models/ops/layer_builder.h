@@ -129,6 +129,7 @@ struct LayerOps {
   // For a GPT layer with unfused attention, dropout and 16-bit activations this is exactly
   // Korthikanti et al. 2022 (Sec. 4.2.1, tensor parallel): s*b*h*(10 + 24/t + 5*a*s/(h*t)).
   // FlashAttention drops the 5as/h term and keeps its fp32 log-sum-exp (4*b*(a/t)*s bytes).
+  // FP8 keeps the Transformer Engine GEMM inputs as 1-byte transposes (layer_builder.cc).
   // Small per-token norm statistics are not counted, as in Korthikanti et al. The tensor
   // list (general shapes) is in layer_builder.cc.
   double saved_activation_bytes = 0;

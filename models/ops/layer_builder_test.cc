@@ -357,6 +357,23 @@ TEST(LayerBuilderTest, Fp8ReadsOneByteOperandsAndWritesBf16) {
   EXPECT_DOUBLE_EQ(FindOp(l.backward, "qkv_proj_wgrad")->bytes, 734064640.0);
 }
 
+TEST(LayerBuilderTest, Fp8KeepsGemmInputsAsOneByteTransposes) {
+  // gpt3-13b, b = 1, tp = 1: T = 2048 tokens, h = 5120, f = 4h. Transformer Engine keeps the
+  // fp8 transpose (1 B) of each GEMM input instead of the bf16 tensor (2 B): QKV input -T*h,
+  // fc1 input -T*h, fc2 input -4T*h; the out-proj input stays bf16 for the flash backward (its
+  // output O) and gains its 1-byte transpose, +T*h. Net -5*T*h = -52,428,800 bytes.
+  for (const bool flash : {true, false}) {
+    SCOPED_TRACE(flash ? "flash" : "unfused");
+    BuildOptions o = Options(1, 1, flash);
+    const double bf16 = BuildTransformerLayer(Preset("gpt3-13b"), o).saved_activation_bytes;
+    o.dtype = Dtype::kFp8;
+    const double fp8 = BuildTransformerLayer(Preset("gpt3-13b"), o).saved_activation_bytes;
+    // Unfused attention does not need the context again: its out-proj input is 1 byte too,
+    // -T*h instead of +T*h: net -7*T*h = -73,400,320 bytes.
+    EXPECT_DOUBLE_EQ(bf16 - fp8, flash ? 52428800.0 : 73400320.0);
+  }
+}
+
 TEST(LayerBuilderTest, Fp8CastsEveryTransformerEngineGemmInput) {
   // gpt3-13b, b = 1, tp = 1 (m = 2048 tokens, h = 5120, ffn 20480). One cast-transpose kernel
   // per 16-bit GEMM input: reads 2 B, writes the fp8 copy and its fp8 transpose, 4 B/element.

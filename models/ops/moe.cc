@@ -223,15 +223,16 @@ double MoeSavedBytes(const Dims& d, const ModelConfig& model, const FusionRules&
   const double e = d.act;
   const double Tm = s.router_tokens;
   const std::int64_t n1 = d.swiglu ? 2 * s.expert_ffn : s.expert_ffn;
-  double saved = Tm * h * e;                                         // router input (norm output)
+  const double g = d.gemm_in;  // Transformer Engine GEMM inputs: kept as fp8 transposes in fp8
+  double saved = Tm * h * e;   // router input (norm output)
   saved += Tm * E * kFp32Bytes + Tm * k * kIndexBytes;               // probabilities, routing map
-  saved += s.expert_tokens * h * e;                                  // expert fc1 input
+  saved += s.expert_tokens * h * g;                                  // expert fc1 input
   saved += s.expert_tokens * static_cast<double>(n1) * e;            // activation input
-  saved += s.expert_tokens * static_cast<double>(s.expert_ffn) * e;  // fc2 input
+  saved += s.expert_tokens * static_cast<double>(s.expert_ffn) * g;  // fc2 input
   saved += Tm * k * h * e;  // expert outputs (for the probability gradient)
   if (s.shared_ffn > 0) {
     const std::int64_t sn1 = d.swiglu ? 2 * s.shared_ffn : s.shared_ffn;
-    saved += d.TokenElems(sn1) * e + d.TokenElems(s.shared_ffn) * e;
+    saved += d.TokenElems(sn1) * e + d.TokenElems(s.shared_ffn) * g;
   }
   if (d.dropout) saved += Tm * h * kMaskBytes;  // MLP residual dropout mask
   if (!f.norm) saved += Tm * h * e;             // normalized x of the post-attn norm
