@@ -37,6 +37,14 @@ const std::vector<ParameterSpec>& Specs() {
       {"host.kernel_dispatch_seconds",
        [](hw::HardwareProfile& p) { return &p.host.kernel_dispatch_seconds; }, 1e-6, 0.0, 1e-3,
        "s"},
+      // Identifiable only from runs whose communication overlaps compute (e.g. FSDP, or
+      // overlapped data-parallel gradient reduction).
+      {"gpu.interference.compute_slowdown",
+       [](hw::HardwareProfile& p) { return &p.gpu.interference.compute_slowdown; }, 0.01, 0.0, 2.0,
+       "1"},
+      {"gpu.interference.comm_slowdown",
+       [](hw::HardwareProfile& p) { return &p.gpu.interference.comm_slowdown; }, 0.01, 0.0, 2.0,
+       "1"},
   };
   return kSpecs;
 }
@@ -194,7 +202,9 @@ Result<StepFitResult> FitStepTimes(const std::vector<StepTable>& tables,
     }
     problem->specs.push_back(spec);
     hw::HardwareProfile copy = base;
-    const bool efficiency = spec->unit == "1";
+    // The measured ceilings (gpu.gemm.max_efficiency, gpu.memory.max_efficiency,
+    // gpu.attention_efficiency), not every dimensionless parameter (the interference slowdowns).
+    const bool efficiency = spec->name.find("efficiency") != std::string_view::npos;
     problem->high.push_back(efficiency && options.cap_efficiency_at_base ? *spec->field(copy)
                                                                          : spec->high);
   }
@@ -310,8 +320,13 @@ Result<StepFitResult> FitStepTimes(const std::vector<StepTable>& tables,
       "*tp, recompute " + std::string(plan::RecomputeName(c.recompute)) + ", schedule " +
       std::string(plan::ScheduleName(c.schedule)) + ", flash attention " +
       (c.flash_attention ? "on" : "off") + ", dtype " + std::string(DtypeName(c.dtype)) +
-      ", one DP gradient all-reduce after the backward (no bucketing, no overlap), pipeline "
-      "sends blocking the compute stream");
+      (c.sharding == DpSharding::kNone
+           ? ", one DP gradient all-reduce after the backward (no bucketing, no overlap)"
+           : std::string(", FSDP ") +
+                 (c.sharding == DpSharding::kFullShard ? "FULL_SHARD (zero 3)"
+                                                       : "SHARD_GRAD_OP (zero 2)") +
+                 ", per-block parameter all-gathers and gradient reduce-scatters overlapped") +
+      ", pipeline sends blocking the compute stream");
   if (options.max_rows > 0)
     section.notes.push_back("rows subsampled: every k-th row, at most " +
                             std::to_string(options.max_rows) + " per table");

@@ -64,7 +64,8 @@ struct StepConventions {
 
 // Parameters the step fit can move: "gpu.gemm.max_efficiency", "gpu.attention_efficiency",
 // "gpu.memory.max_efficiency", "gpu.kernel_launch_seconds", "gpu.gemm.k_half",
-// "gpu.memory.bytes_half", "host.kernel_dispatch_seconds".
+// "gpu.memory.bytes_half", "host.kernel_dispatch_seconds", "gpu.interference.compute_slowdown",
+// "gpu.interference.comm_slowdown".
 const std::vector<std::string>& StepFitParameterNames();
 
 struct StepFitOptions {

@@ -30,6 +30,21 @@ StepTable VtrainRows(std::size_t max_rows) {
   return *table;
 }
 
+// Replaces every row's step time with the simulation under `truth` and `conventions`, times
+// (1 + N(0, 0.5%)) noise from a fixed seed.
+void SimulateRows(StepTable& table, const hw::HardwareProfile& truth,
+                  const StepConventions& conventions, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0.0, 0.005);
+  for (StepRow& row : table.rows) {
+    auto input = StepInputFor(row, table.path, truth, conventions);
+    ASSERT_TRUE(input.ok()) << input.error().ToString();
+    auto result = plan::SimulateStep(*input);
+    ASSERT_TRUE(result.ok());
+    row.step_seconds = result->step_time_s * (1.0 + noise(rng));
+  }
+}
+
 TEST(FitStepTest, MegatronVocabularyPadding) {
   // ceil(50257 / (128 tp)) * 128 tp: tp=1 -> 393*128 = 50304; tp=2 -> 197*256 = 50432;
   // tp=8 -> 50*1024 = 51200.
@@ -57,16 +72,8 @@ TEST(FitStepTest, RecoversEfficienciesFromSyntheticStepTimes) {
   truth.gpu.gemm.max_efficiency = 0.70;
   truth.gpu.memory.max_efficiency = 0.75;
   StepTable table = VtrainRows(8);
-  std::mt19937_64 rng(7);
-  std::normal_distribution<double> noise(0.0, 0.005);
   const StepConventions conventions;
-  for (StepRow& row : table.rows) {
-    auto input = StepInputFor(row, table.path, truth, conventions);
-    ASSERT_TRUE(input.ok()) << input.error().ToString();
-    auto result = plan::SimulateStep(*input);
-    ASSERT_TRUE(result.ok());
-    row.step_seconds = result->step_time_s * (1.0 + noise(rng));
-  }
+  SimulateRows(table, truth, conventions, 7);
   StepFitOptions options;
   options.parameters = {"gpu.gemm.max_efficiency", "gpu.memory.max_efficiency"};
   options.max_evaluations = 40;
@@ -89,15 +96,7 @@ TEST(FitStepTest, RecoversHostDispatchStartingAtItsLowerBound) {
   hw::HardwareProfile truth = *base;
   truth.host.kernel_dispatch_seconds = 60e-6;
   StepTable table = VtrainRows(16);
-  std::mt19937_64 rng(11);
-  std::normal_distribution<double> noise(0.0, 0.005);
-  for (StepRow& row : table.rows) {
-    auto input = StepInputFor(row, table.path, truth, StepConventions{});
-    ASSERT_TRUE(input.ok()) << input.error().ToString();
-    auto result = plan::SimulateStep(*input);
-    ASSERT_TRUE(result.ok());
-    row.step_seconds = result->step_time_s * (1.0 + noise(rng));
-  }
+  SimulateRows(table, truth, StepConventions{}, 11);
   StepFitOptions options;
   options.parameters = {"host.kernel_dispatch_seconds"};
   options.max_evaluations = 40;
@@ -109,6 +108,29 @@ TEST(FitStepTest, RecoversHostDispatchStartingAtItsLowerBound) {
   for (const std::string& note : fit->section.notes)
     two_starts = two_starts || note.find("(2 starts, best kept)") != std::string::npos;
   EXPECT_TRUE(two_starts);
+}
+
+TEST(FitStepTest, RecoversComputeInterferenceFromOverlappedRuns) {
+  // Truth: the catalog profile with gpu.interference.compute_slowdown = 0.3; step times
+  // simulated under FSDP full sharding (its per-layer all-gathers and reduce-scatters overlap
+  // the compute, which is what makes the slowdown visible) for 16 real vTrain configurations,
+  // times (1 + 0.5% noise). The base has 0, the bound of its range: the second start finds it.
+  auto base = hw::LoadHardware("dgx-a100-80gb");
+  ASSERT_TRUE(base.ok());
+  hw::HardwareProfile truth = *base;
+  truth.gpu.interference.compute_slowdown = 0.3;
+  StepTable table = VtrainRows(16);
+  StepConventions conventions;
+  conventions.sharding = DpSharding::kFullShard;
+  SimulateRows(table, truth, conventions, 13);
+  StepFitOptions options;
+  options.parameters = {"gpu.interference.compute_slowdown"};
+  options.conventions = conventions;
+  options.max_evaluations = 40;
+  auto fit = FitStepTimes({table}, *base, options);
+  ASSERT_TRUE(fit.ok()) << fit.error().ToString();
+  EXPECT_NEAR(fit->profile.gpu.interference.compute_slowdown, 0.3, 0.3 * 0.1);
+  EXPECT_LT(fit->section.quality.mape, 0.01);
 }
 
 TEST(FitStepTest, UnknownParameterAndInvalidRowAreErrors) {

@@ -95,6 +95,11 @@ std::string WriteProfileYaml(const hw::HardwareProfile& p, const ProfileComments
   w.Section("gpu.memory", 2);
   w.Number("gpu.memory.max_efficiency", 4, g.memory.max_efficiency);
   w.Number("gpu.memory.bytes_half", 4, g.memory.bytes_half);
+  if (g.interference.compute_slowdown > 0 || g.interference.comm_slowdown > 0) {
+    w.Section("gpu.interference", 2);
+    w.Number("gpu.interference.compute_slowdown", 4, g.interference.compute_slowdown);
+    w.Number("gpu.interference.comm_slowdown", 4, g.interference.comm_slowdown);
+  }
   w.Section("node", 0);
   w.Integer("node.gpus_per_node", 2, p.node.gpus_per_node);
   w.Link("node.scale_up", 2, p.node.scale_up);

@@ -166,11 +166,13 @@ void Compiler::BuildStage(std::int64_t s) {
   StageInfo info;
   info.stage = static_cast<std::int32_t>(s);
   info.layers = stage_layers_[static_cast<std::size_t>(s)];
-  info.compute_stream = out_.graph.AddStream("compute", info.stage);
-  info.comm_stream = out_.graph.AddStream("comm", info.stage);
-  info.p2p_stream = out_.graph.AddStream("p2p", info.stage);
+  // Kinds for the interference model (sim::EngineOptions): NCCL kernels (comm, p2p, tp_comm)
+  // against the compute stream's kernels; the copy engines and the host are not affected.
+  info.compute_stream = out_.graph.AddStream("compute", info.stage, sim::StreamKind::kCompute);
+  info.comm_stream = out_.graph.AddStream("comm", info.stage, sim::StreamKind::kComm);
+  info.p2p_stream = out_.graph.AddStream("p2p", info.stage, sim::StreamKind::kComm);
   if (plan.overlap.tp_comm && plan.tp > 1) {
-    info.tp_comm_stream = out_.graph.AddStream("tp_comm", info.stage);
+    info.tp_comm_stream = out_.graph.AddStream("tp_comm", info.stage, sim::StreamKind::kComm);
   }
   if (offload) {
     info.d2h_stream = out_.graph.AddStream("d2h", info.stage);

@@ -78,7 +78,10 @@ Result<StepResult> SimulateStep(const StepInput& input) {
   StepResult result;
   result.compiled = CompileStep(input);
   const CompiledStep& c = result.compiled;
-  Result<sim::RunResult> run = sim::Engine().Run(c.graph);
+  const hw::Interference& interference = input.hardware.gpu.interference;
+  Result<sim::RunResult> run =
+      sim::Engine().Run(c.graph, {.compute_slowdown = interference.compute_slowdown,
+                                  .comm_slowdown = interference.comm_slowdown});
   if (!run.ok()) return run.error();
   result.run = std::move(run).value();
   const sim::RunResult& r = result.run;
@@ -107,7 +110,8 @@ Result<StepResult> SimulateStep(const StepInput& input) {
   std::vector<TimeBreakdown> times(stages);
   // Per stage: picoseconds of compute, optimizer and own (TP) communication on the compute
   // stream, summed exactly in integers and converted once.
-  std::vector<std::array<std::int64_t, 3>> own(stages, {0, 0, 0});
+  // [3]: picoseconds the compute stream's tasks ran beyond their durations (interference).
+  std::vector<std::array<std::int64_t, 4>> own(stages, {0, 0, 0, 0});
   for (sim::TaskId t = 0; t < c.graph.num_tasks(); ++t) {
     const sim::StreamId stream = c.graph.stream(t);
     const auto stage = static_cast<std::size_t>(c.graph.stream_info(stream).rank);
@@ -120,6 +124,7 @@ Result<StepResult> SimulateStep(const StepInput& input) {
       own[stage][0] += seg.compute_time.ps();
       own[stage][1] += seg.optimizer_time.ps();
       own[stage][2] += seg.comm_time.ps();
+      own[stage][3] += (r.end[t] - r.start[t] - c.graph.duration(t)).ps();
     } else if (stream == info.comm_stream) {
       comm_side[stage].push_back(iv);
     } else if (stream == info.host_stream) {
@@ -132,6 +137,7 @@ Result<StepResult> SimulateStep(const StepInput& input) {
     times[s].compute_s = static_cast<double>(own[s][0]) * 1e-12;
     times[s].other_s = static_cast<double>(own[s][1]) * 1e-12;
     times[s].exposed_comm_s = static_cast<double>(own[s][2]) * 1e-12;
+    times[s].interference_s = static_cast<double>(own[s][3]) * 1e-12;
   }
   for (std::size_t s = 0; s < stages; ++s) {
     // Streams other than compute, comm and host (p2p, d2h, h2d) are in stream-id order, so
@@ -152,11 +158,13 @@ Result<StepResult> SimulateStep(const StepInput& input) {
       tb.exposed_comm_s +=
           static_cast<double>(Length(side) - IntersectionLength(side, busy)) * 1e-12;
     }
-    tb.bubble_s = std::max(0.0, step - tb.compute_s - tb.other_s - tb.exposed_comm_s);
+    tb.bubble_s =
+        std::max(0.0, step - tb.compute_s - tb.other_s - tb.exposed_comm_s - tb.interference_s);
     result.time.compute_s += tb.compute_s / static_cast<double>(stages);
     result.time.exposed_comm_s += tb.exposed_comm_s / static_cast<double>(stages);
     result.time.other_s += tb.other_s / static_cast<double>(stages);
     result.time.bubble_s += tb.bubble_s / static_cast<double>(stages);
+    result.time.interference_s += tb.interference_s / static_cast<double>(stages);
   }
 
   // Memory: the engine's peak per stage, plus the allocator-fragmentation allowance.

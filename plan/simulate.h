@@ -44,6 +44,10 @@ struct TimeBreakdown {
   double exposed_comm_s = 0;
   double bubble_s = 0;
   double other_s = 0;
+  // How much longer the compute stream's kernels ran than their own durations because NCCL
+  // kernels ran beside them (hardware gpu.interference; 0 without it). Part of the step time,
+  // so bubble_s = step - compute_s - exposed_comm_s - other_s - interference_s.
+  double interference_s = 0;
 };
 
 struct StageResult {

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "models/hw/hardware.h"
 #include "models/ops/layer_builder.h"
@@ -140,6 +144,42 @@ TEST(SimulateStepTest, OverlappedGradientReduceIsNeverSlower) {
   ASSERT_TRUE(overlapped.ok() && serial.ok());
   EXPECT_LT(overlapped->step_time_s, serial->step_time_s);
   EXPECT_LT(overlapped->time.exposed_comm_s, serial->time.exposed_comm_s);
+}
+
+TEST(SimulateStepTest, InterferenceSlowsComputeWhileTheGradientReduceRuns) {
+  // dp = 16 over 2 nodes with the gradient all-reduce overlapped with the backward. With
+  // gpu.interference.compute_slowdown a (comm_slowdown 0), compute runs at 1/(1 + a) exactly
+  // while a comm-stream kernel runs beside it, so the compute stream's extra time is
+  // a/(1 + a) times the overlap of the two streams, measured here from the run's intervals.
+  StepInput in = MakeInput(SmallGpt(), 16, 1, 1, 64, 1);
+  auto plain = SimulateStep(in);
+  const double a = 0.25;
+  in.hardware.gpu.interference.compute_slowdown = a;
+  auto slowed = SimulateStep(in);
+  ASSERT_TRUE(plain.ok() && slowed.ok());
+  EXPECT_DOUBLE_EQ(plain->time.interference_s, 0.0);
+  EXPECT_GT(slowed->step_time_s, plain->step_time_s);
+  const StageInfo& stage = slowed->compiled.stages[0];
+  std::vector<std::pair<std::int64_t, std::int64_t>> compute, comm;
+  for (sim::TaskId t = 0; t < slowed->compiled.graph.num_tasks(); ++t) {
+    const auto iv = std::make_pair(slowed->run.start[t].ps(), slowed->run.end[t].ps());
+    if (slowed->compiled.graph.stream(t) == stage.compute_stream) compute.push_back(iv);
+    if (slowed->compiled.graph.stream(t) == stage.comm_stream) comm.push_back(iv);
+  }
+  std::int64_t overlap_ps = 0;  // both lists are sorted and disjoint within themselves
+  for (std::size_t i = 0, j = 0; i < compute.size() && j < comm.size();) {
+    overlap_ps += std::max<std::int64_t>(
+        0, std::min(compute[i].second, comm[j].second) - std::max(compute[i].first, comm[j].first));
+    (compute[i].second < comm[j].second) ? ++i : ++j;
+  }
+  ASSERT_GT(overlap_ps, 0);
+  // One picosecond of rounding per reschedule at most.
+  EXPECT_NEAR(slowed->time.interference_s, a / (1 + a) * static_cast<double>(overlap_ps) * 1e-12,
+              1e-9);
+  EXPECT_NEAR(slowed->time.compute_s + slowed->time.exposed_comm_s + slowed->time.other_s +
+                  slowed->time.interference_s + slowed->time.bubble_s,
+              slowed->step_time_s, 1e-9);
+  EXPECT_DOUBLE_EQ(slowed->time.compute_s, plain->time.compute_s);  // the kernels' own time
 }
 
 TEST(SimulateStepTest, SameInputSameResult) {

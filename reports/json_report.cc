@@ -26,7 +26,8 @@ Json Times(const plan::TimeBreakdown& t) {
   return Json{{"compute", t.compute_s},
               {"exposed_comm", t.exposed_comm_s},
               {"bubble", t.bubble_s},
-              {"other", t.other_s}};
+              {"other", t.other_s},
+              {"interference", t.interference_s}};
 }
 
 // The model.moe keys, and the parameters a token uses; null for a dense model.

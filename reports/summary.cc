@@ -1,6 +1,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "reports/reports.h"
 
@@ -113,8 +114,10 @@ std::string RenderSummary(const scenarios::Scenario& s, const plan::StepResult& 
   const std::pair<const char*, double> parts[] = {{"compute", r.time.compute_s},
                                                   {"exposed comm", r.time.exposed_comm_s},
                                                   {"bubble", r.time.bubble_s},
-                                                  {"other (optimizer)", r.time.other_s}};
+                                                  {"other (optimizer)", r.time.other_s},
+                                                  {"overlap slowdown", r.time.interference_s}};
   for (const auto& [label, secs] : parts) {
+    if (secs == 0 && std::string_view(label) == "overlap slowdown") continue;
     const double frac = r.step_time_s > 0 ? secs / r.step_time_s : 0;
     o += "    " + Pad(label, 19) + LeftPad(Seconds(secs), 11) +
          LeftPad(Format("%.1f%%", frac * 100), 8) + "  " + Bar(frac, 30) + "\n";

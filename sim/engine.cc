@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -114,6 +115,15 @@ Error DeadlockError(const TaskGraph& graph, const std::vector<std::int32_t>& wai
                "", 0, 0};
 }
 
+// waits[t]: predecessors of t not yet ended, counting the previous task of its stream.
+std::vector<std::int32_t> InitialWaits(const TaskGraph& graph) {
+  std::vector<std::int32_t> waits(graph.indegree());
+  for (const TaskId next : graph.stream_next()) {
+    if (next >= 0) ++waits[static_cast<std::size_t>(next)];
+  }
+  return waits;
+}
+
 }  // namespace
 
 Result<RunResult> Engine::Run(const TaskGraph& graph) const {
@@ -127,11 +137,7 @@ Result<RunResult> Engine::Run(const TaskGraph& graph) const {
   const SimTime* duration = graph.durations().data();
   const bool has_memory_events = !graph.mem_events().empty();
 
-  // waits[t]: predecessors of t not yet ended, counting the previous task of its stream.
-  std::vector<std::int32_t> waits(graph.indegree());
-  for (std::size_t t = 0; t < n; ++t) {
-    if (stream_next[t] >= 0) ++waits[stream_next[t]];
-  }
+  std::vector<std::int32_t> waits = InitialWaits(graph);
   RunResult result;
   result.start.resize(n);
   result.end.resize(n);
@@ -201,6 +207,125 @@ Result<RunResult> Engine::Run(const TaskGraph& graph) const {
     const TaskId next = stream_next[t];
     if (next >= 0 && --waits[next] == 0) start_task(next, now);
     if (top_pending) (void)queue.Pop();
+  }
+
+  if (num_ended != num_tasks) return DeadlockError(graph, waits, num_ended);
+  result.makespan = now;
+  result.events_processed = num_ended;
+  result.pools = memory.Finish();
+  return result;
+}
+
+Result<RunResult> Engine::Run(const TaskGraph& graph, const EngineOptions& options) const {
+  FS_CHECK(options.compute_slowdown >= 0 && options.comm_slowdown >= 0,
+           "interference slowdowns must be >= 0");
+  if (options.compute_slowdown == 0 && options.comm_slowdown == 0) return Run(graph);
+  FS_CHECK(graph.built(), "Engine::Run on a TaskGraph that was not built");
+  const TaskId num_tasks = graph.num_tasks();
+  const auto n = static_cast<std::size_t>(num_tasks);
+  const std::int64_t* succ_offset = graph.succ_offset().data();
+  const TaskId* succ = graph.succ().data();
+  const TaskId* stream_next = graph.stream_next().data();
+  const SimTime* duration = graph.durations().data();
+
+  std::vector<std::int32_t> waits = InitialWaits(graph);
+  // Dense rank index of every stream (ranks are arbitrary integers).
+  std::vector<std::int32_t> ranks;
+  for (StreamId s = 0; s < graph.num_streams(); ++s) ranks.push_back(graph.stream_info(s).rank);
+  std::sort(ranks.begin(), ranks.end());
+  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  std::vector<std::size_t> rank_of_stream(static_cast<std::size_t>(graph.num_streams()));
+  for (StreamId s = 0; s < graph.num_streams(); ++s) {
+    rank_of_stream[static_cast<std::size_t>(s)] = static_cast<std::size_t>(
+        std::lower_bound(ranks.begin(), ranks.end(), graph.stream_info(s).rank) - ranks.begin());
+  }
+  struct RankState {
+    std::int32_t compute = 0, comm = 0;  // running tasks of each kind
+    std::vector<TaskId> running;         // running compute and comm tasks
+    bool Contended() const { return compute > 0 && comm > 0; }
+  };
+  std::vector<RankState> rank_state(ranks.size());
+  const double compute_rate = 1.0 / (1.0 + options.compute_slowdown);
+  const double comm_rate = 1.0 / (1.0 + options.comm_slowdown);
+  auto kind_of = [&](TaskId t) { return graph.stream_info(graph.stream(t)).kind; };
+  auto rate_for = [&](StreamKind kind, bool contended) {
+    if (!contended) return 1.0;
+    return kind == StreamKind::kCompute ? compute_rate
+                                        : (kind == StreamKind::kComm ? comm_rate : 1.0);
+  };
+
+  RunResult result;
+  result.start.resize(n);
+  result.end.resize(n);
+  MemoryTracker memory(graph);
+  internal::EventQueue queue;
+  std::vector<double> remaining(n, 0.0);  // picoseconds of work at the normal rate
+  std::vector<double> rate(n, 1.0);
+  std::vector<SimTime> since(n);  // when `remaining` was last settled
+  std::vector<SimTime> due(n);    // the completion time of the task's live event
+  std::vector<char> ended(n, 0);
+
+  auto schedule = [&](TaskId t, SimTime now) {
+    due[t] = now + SimTime::Picoseconds(std::llround(remaining[t] / rate[t]));
+    queue.Push(due[t], kTaskEndPriority, t);
+  };
+  // A rank's contention changed at `now`: settle its running tasks and reschedule them.
+  auto reprice = [&](RankState& state, SimTime now) {
+    const bool contended = state.Contended();
+    for (TaskId u : state.running) {
+      remaining[u] =
+          std::max(0.0, remaining[u] - static_cast<double>((now - since[u]).ps()) * rate[u]);
+      since[u] = now;
+      rate[u] = rate_for(kind_of(u), contended);
+      schedule(u, now);
+    }
+  };
+  auto start_task = [&](TaskId t, SimTime now) {
+    result.start[t] = now;
+    memory.Apply(t, /*at_end=*/false, now);
+    remaining[t] = static_cast<double>(duration[t].ps());
+    since[t] = now;
+    rate[t] = 1.0;
+    const StreamKind kind = kind_of(t);
+    if (kind != StreamKind::kOther) {
+      RankState& state = rank_state[rank_of_stream[static_cast<std::size_t>(graph.stream(t))]];
+      const bool was = state.Contended();
+      ++(kind == StreamKind::kCompute ? state.compute : state.comm);
+      if (state.Contended() != was) reprice(state, now);
+      state.running.push_back(t);
+      rate[t] = rate_for(kind, state.Contended());
+    }
+    schedule(t, now);
+  };
+
+  for (TaskId t = 0; t < num_tasks; ++t) {
+    if (waits[t] == 0) start_task(t, SimTime::Zero());
+  }
+  SimTime now = SimTime::Zero();
+  std::int64_t num_ended = 0;
+  while (!queue.empty()) {
+    const internal::Event event = queue.Pop();
+    const TaskId t = event.payload;
+    if (ended[t] != 0 || event.time != due[t]) continue;  // superseded by a reschedule
+    ended[t] = 1;
+    now = event.time;
+    result.end[t] = now;
+    ++num_ended;
+    memory.Apply(t, /*at_end=*/true, now);
+    const StreamKind kind = kind_of(t);
+    if (kind != StreamKind::kOther) {
+      RankState& state = rank_state[rank_of_stream[static_cast<std::size_t>(graph.stream(t))]];
+      const bool was = state.Contended();
+      --(kind == StreamKind::kCompute ? state.compute : state.comm);
+      state.running.erase(std::find(state.running.begin(), state.running.end(), t));
+      if (state.Contended() != was) reprice(state, now);
+    }
+    for (std::int64_t i = succ_offset[t], e = succ_offset[t + 1]; i < e; ++i) {
+      const TaskId s = succ[i];
+      if (--waits[s] == 0) start_task(s, now);
+    }
+    const TaskId next = stream_next[t];
+    if (next >= 0 && --waits[next] == 0) start_task(next, now);
   }
 
   if (num_ended != num_tasks) return DeadlockError(graph, waits, num_ended);

@@ -32,6 +32,17 @@
 // streams + pools) memory, allocated once per Run. Target throughput >= 10 M task events/s on
 // one core (bench: BM_EngineChain / BM_EngineLayered).
 //
+// Interference (EngineOptions; off when both slowdowns are 0, the default, which runs the path
+// above unchanged): while at least one task of a kCompute stream and one of a kComm stream run on
+// the same rank, every running kCompute task progresses at 1 / (1 + compute_slowdown) of its
+// normal rate and every running kComm task at 1 / (1 + comm_slowdown); `duration` is the work
+// at the normal rate. Rates change only when a task of either kind starts or ends on that rank;
+// then each affected task's remaining work is settled and its completion rescheduled (rounded
+// to the nearest picosecond), its new event taking the next sequence number (the superseded
+// event is discarded when it surfaces). Everything else (edges, stream order, memory events,
+// tie-breaking among events) is as above. O((tasks + edges + rate changes x tasks running on
+// the rank) log events).
+//
 // A graph whose tasks cannot all run (a dependency cycle, or an edge that contradicts stream
 // order) yields an Error naming the lowest-id stuck task, its stream and rank, and an unfinished
 // predecessor it waits on, never a hang. Running an unbuilt graph is a programming error
@@ -64,6 +75,12 @@ struct RunResult {
   std::int64_t events_processed = 0;  // task completions processed (= tasks on success)
 };
 
+// Compute-communication interference on one GPU (above). Both >= 0.
+struct EngineOptions {
+  double compute_slowdown = 0;  // extra fraction of a compute kernel's time while NCCL runs
+  double comm_slowdown = 0;     // extra fraction of a communication kernel's time under compute
+};
+
 class Engine {
  public:
   static constexpr std::int32_t kTaskEndPriority = 0;
@@ -71,6 +88,7 @@ class Engine {
   // The graph must be built. Stateless between calls: two engines (or two calls) never share
   // state, so simulations in one process do not interfere.
   Result<RunResult> Run(const TaskGraph& graph) const;
+  Result<RunResult> Run(const TaskGraph& graph, const EngineOptions& options) const;
 };
 
 }  // namespace foresight::sim

@@ -10,11 +10,12 @@
 namespace foresight::sim {
 namespace {
 
-void RunAndCount(benchmark::State& state, const TaskGraph& graph) {
+void RunAndCount(benchmark::State& state, const TaskGraph& graph,
+                 const EngineOptions& options = {}) {
   const Engine engine;
   std::int64_t events = 0;
   for (auto _ : state) {
-    Result<RunResult> result = engine.Run(graph);
+    Result<RunResult> result = engine.Run(graph, options);
     if (!result.ok()) {
       state.SkipWithError(result.error().message.c_str());
       return;
@@ -123,6 +124,31 @@ void BM_EngineEventQueueHold(benchmark::State& state) {
 BENCHMARK(BM_EngineEventQueueHold)
     ->ArgNames({"size", "replace_top"})
     ->ArgsProduct({{8, 64, 4096}, {0, 1}});
+
+// Interference path (EngineOptions with slowdowns): `ranks` GPUs, each with a compute stream
+// of `per_stream` tasks and a comm stream whose task i waits for compute task i (a gradient
+// reduce per layer): contention starts and stops around every comm task, so every event on a
+// rank reschedules the other kind's running task.
+void BM_EngineInterference(benchmark::State& state) {
+  const auto ranks = static_cast<std::int32_t>(state.range(0));
+  const auto per_stream = static_cast<std::int32_t>(state.range(1));
+  TaskGraph graph;
+  for (std::int32_t r = 0; r < ranks; ++r) {
+    const StreamId compute = graph.AddStream("compute", r, StreamKind::kCompute);
+    const StreamId comm = graph.AddStream("comm", r, StreamKind::kComm);
+    for (std::int32_t i = 0; i < per_stream; ++i) {
+      const TaskId c = graph.AddTask(compute, SimTime::Nanoseconds(5 + (r * 7 + i * 3) % 11), i);
+      const TaskId m = graph.AddTask(comm, SimTime::Nanoseconds(3 + (r * 5 + i) % 7), i);
+      graph.AddEdge(c, m);
+    }
+  }
+  graph.Build();
+  RunAndCount(state, graph, {.compute_slowdown = 0.2, .comm_slowdown = 0.1});
+}
+BENCHMARK(BM_EngineInterference)
+    ->ArgNames({"ranks", "per_stream"})
+    ->Args({64, 8192})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace foresight::sim

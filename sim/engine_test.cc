@@ -209,6 +209,92 @@ TEST(EngineTest, UniformGpipeMakespanMatchesClosedForm) {
   }
 }
 
+RunResult RunOk(const TaskGraph& g, const EngineOptions& options) {
+  Result<RunResult> r = Engine().Run(g, options);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  return std::move(r).value();
+}
+
+TEST(EngineInterferenceTest, OverlappingComputeAndCommSlowEachOther) {
+  // One GPU: compute C (10 us of work) and NCCL M (4 us) start together. compute_slowdown 0.25
+  // (rate 0.8), comm_slowdown 0.5 (rate 2/3). M: 4 / (2/3) = 6 us. C does 6 * 0.8 = 4.8 us of
+  // work by then and the remaining 5.2 us at full rate: ends at 11.2 us.
+  TaskGraph g;
+  const TaskId c = g.AddTask(g.AddStream("compute", 0, StreamKind::kCompute), Ns(10000), 0);
+  const TaskId m = g.AddTask(g.AddStream("comm", 0, StreamKind::kComm), Ns(4000), 0);
+  g.Build();
+  const RunResult r = RunOk(g, {.compute_slowdown = 0.25, .comm_slowdown = 0.5});
+  EXPECT_EQ(r.end[m], Ns(6000));
+  EXPECT_EQ(r.end[c], Ns(11200));
+  EXPECT_EQ(r.makespan, Ns(11200));
+  EXPECT_EQ(r.events_processed, 2);
+  // Without interference, and on different GPUs, nothing is slowed.
+  const RunResult plain = RunOk(g, {});
+  EXPECT_EQ(plain.end[c], Ns(10000));
+  EXPECT_EQ(plain.end[m], Ns(4000));
+  TaskGraph apart;
+  const TaskId c2 =
+      apart.AddTask(apart.AddStream("compute", 0, StreamKind::kCompute), Ns(10000), 0);
+  const TaskId m2 = apart.AddTask(apart.AddStream("comm", 1, StreamKind::kComm), Ns(4000), 0);
+  apart.Build();
+  const RunResult r2 = RunOk(apart, {.compute_slowdown = 0.25, .comm_slowdown = 0.5});
+  EXPECT_EQ(r2.end[c2], Ns(10000));
+  EXPECT_EQ(r2.end[m2], Ns(4000));
+}
+
+TEST(EngineInterferenceTest, RatesChangeOnlyWhileBothKindsRun) {
+  // compute_slowdown 1 (rate 0.5), comm_slowdown 0. C = 10 us of compute. The comm stream runs
+  // M1 (2 us) at once and M2 (1 us) after M1 and after O (3 us on a copy stream, kind other,
+  // never slowed and never slowing):
+  //   [0, 2]  C and M1: C does 1 us of work, M1 ends at 2
+  //   [2, 3]  C alone: +1 us (2 in all); O ends at 3, M2 starts
+  //   [3, 4]  C and M2: +0.5 us (2.5); M2 ends at 4
+  //   [4, ..] C alone: 7.5 us left, ends at 11.5 us.
+  TaskGraph g;
+  const StreamId compute = g.AddStream("compute", 7, StreamKind::kCompute);
+  const StreamId comm = g.AddStream("comm", 7, StreamKind::kComm);
+  const StreamId copy = g.AddStream("d2h", 7);
+  const TaskId c = g.AddTask(compute, Ns(10000), 0);
+  const TaskId m1 = g.AddTask(comm, Ns(2000), 0);
+  const TaskId m2 = g.AddTask(comm, Ns(1000), 0);
+  const TaskId o = g.AddTask(copy, Ns(3000), 0);
+  g.AddEdge(o, m2);
+  g.Build();
+  const RunResult r = RunOk(g, {.compute_slowdown = 1.0, .comm_slowdown = 0.0});
+  EXPECT_EQ(r.end[m1], Ns(2000));
+  EXPECT_EQ(r.end[o], Ns(3000));
+  EXPECT_EQ(r.start[m2], Ns(3000));
+  EXPECT_EQ(r.end[m2], Ns(4000));
+  EXPECT_EQ(r.end[c], Ns(11500));
+}
+
+TEST(EngineInterferenceTest, ZeroSlowdownsGiveTheSameScheduleAsPlainRun) {
+  // A 4-stage GPipe with a comm stream per stage (same shape as the closed-form test above):
+  // with both slowdowns 0 the options path is the plain engine, event for event.
+  TaskGraph g;
+  std::vector<TaskId> all;
+  for (int s = 0; s < 4; ++s) {
+    const StreamId compute = g.AddStream("compute", s, StreamKind::kCompute);
+    const StreamId comm = g.AddStream("comm", s, StreamKind::kComm);
+    for (int i = 0; i < 8; ++i) {
+      const TaskId f = g.AddTask(compute, Ns(3 + i), 0);
+      const TaskId a = g.AddTask(comm, Ns(2), 1);
+      g.AddEdge(f, a);
+      all.push_back(f);
+      all.push_back(a);
+    }
+  }
+  g.Build();
+  const RunResult plain = RunOk(g);
+  const RunResult opts = RunOk(g, {});
+  EXPECT_EQ(opts.start, plain.start);
+  EXPECT_EQ(opts.end, plain.end);
+  // With slowdowns every compute task overlapped by a comm task takes longer: the makespan grows.
+  const RunResult slowed = RunOk(g, {.compute_slowdown = 0.5, .comm_slowdown = 0.5});
+  EXPECT_GT(slowed.makespan, plain.makespan);
+  EXPECT_EQ(slowed.events_processed, static_cast<std::int64_t>(all.size()));
+}
+
 TEST(EngineTest, DependencyCycleIsReportedNotHung) {
   TaskGraph g;
   const TaskId ok = g.AddTask(g.AddStream("warmup", 0), Ns(1), 0);

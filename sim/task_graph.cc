@@ -8,9 +8,9 @@
 
 namespace foresight::sim {
 
-StreamId TaskGraph::AddStream(std::string name, std::int32_t rank) {
+StreamId TaskGraph::AddStream(std::string name, std::int32_t rank, StreamKind kind) {
   FS_CHECK(!built_, "TaskGraph::AddStream after Build()");
-  streams_.push_back(StreamInfo{std::move(name), rank});
+  streams_.push_back(StreamInfo{std::move(name), rank, kind});
   return static_cast<StreamId>(streams_.size() - 1);
 }
 

@@ -3,7 +3,8 @@
 // A task runs on exactly one stream for a fixed duration. Streams follow CUDA stream semantics:
 // tasks of a stream run one at a time in the order they were added; a task also waits for
 // every task it depends on (explicit edges, possibly across streams and ranks). Each stream
-// belongs to a rank (for reporting only; the engine does not interpret ranks).
+// belongs to a rank (one GPU) and has a kind; the engine interprets both only when it models
+// interference between compute and communication kernels (EngineOptions, engine.h).
 //
 // Tasks may carry memory events: a signed byte delta on a memory pool, in a category, applied
 // when the task starts or when it ends. The engine tracks current and peak bytes per pool.
@@ -27,9 +28,15 @@ using PoolId = std::int32_t;
 
 inline constexpr int kMaxMemoryCategories = 8;
 
+// What a stream's kernels do, for the interference model (engine.h): compute kernels and
+// communication (NCCL) kernels on one GPU slow each other down; other streams (copy engines,
+// the host) are not affected.
+enum class StreamKind : std::uint8_t { kOther, kCompute, kComm };
+
 struct StreamInfo {
   std::string name;   // e.g. "compute", "comm", "p2p"
   std::int32_t rank;  // the simulated rank that owns the stream
+  StreamKind kind = StreamKind::kOther;
 };
 
 struct MemoryEvent {
@@ -45,7 +52,7 @@ class TaskGraph {
   // Mutators. Ids are dense and assigned in call order (0, 1, 2, ...). Invalid ids, a negative
   // duration, a category outside [0, kMaxMemoryCategories) or a call after Build() are
   // programming errors (FS_CHECK). All are O(1) amortized.
-  StreamId AddStream(std::string name, std::int32_t rank);
+  StreamId AddStream(std::string name, std::int32_t rank, StreamKind kind = StreamKind::kOther);
   PoolId AddPool(std::string name);
   // `tag` is opaque caller data (e.g. an index into a table of op descriptions).
   TaskId AddTask(StreamId stream, SimTime duration, std::int32_t tag);

@@ -79,6 +79,13 @@ void ReadGpu(MapReader r, GpuSpec& gpu) {
     memory.Read("bytes_half", gpu.memory.bytes_half, kOptional, kNonNegative);
     memory.Finish();
   }
+  {
+    MapReader interference = r.Section("interference", kOptional);
+    interference.Read("compute_slowdown", gpu.interference.compute_slowdown, kOptional,
+                      kNonNegative);
+    interference.Read("comm_slowdown", gpu.interference.comm_slowdown, kOptional, kNonNegative);
+    interference.Finish();
+  }
   r.Finish();
 }
 

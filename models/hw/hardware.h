@@ -40,6 +40,16 @@ struct MemoryEfficiency {
   double bytes_half = 0.0;  // 0 disables the size term
 };
 
+// Compute-communication interference on one GPU (sim::EngineOptions): while a communication
+// (NCCL) kernel and a compute kernel run at the same time, each takes longer, the compute one by
+// compute_slowdown (0.1 = 10% more time) and the communication one by comm_slowdown: they share
+// SMs and HBM bandwidth. 0 = none (the default; no published measurement pins a value, so the
+// catalog keeps 0 until `foresight calibrate` or a what-if sets it).
+struct Interference {
+  double compute_slowdown = 0;
+  double comm_slowdown = 0;
+};
+
 struct GpuSpec {
   std::string name;
   double peak_flops_per_s_fp32 = 0;
@@ -55,6 +65,7 @@ struct GpuSpec {
   // Fraction of peak reached by fused (flash) attention kernels.
   double attention_efficiency = 0.6;
   MemoryEfficiency memory;
+  Interference interference;
 
   // Peak dense FLOP/s for a compute dtype; 0 when the GPU lacks it.
   double PeakFlopsPerS(Dtype dtype) const;
@@ -187,7 +198,8 @@ struct HardwareOverride {
 //         hbm_bandwidth_bytes_per_s, sm_count, kernel_launch_seconds?,
 //         gemm?: {max_efficiency?, tile_m?, tile_n?, k_half?, fp8_max_efficiency?},
 //         attention_efficiency?,
-//         memory?: {max_efficiency?, bytes_half?}}
+//         memory?: {max_efficiency?, bytes_half?},
+//         interference?: {compute_slowdown? (>= 0), comm_slowdown? (>= 0)}}
 //   node: {gpus_per_node, scale_up: LINK, pcie: LINK}
 //   network: {nics_per_node, nic: LINK}
 //   fabric?: {topology? (rail_optimized | fat_tree), tiers? (2 | 3), nodes_per_leaf?,

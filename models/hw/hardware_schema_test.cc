@@ -81,7 +81,7 @@ TEST(SchemaTest, UnknownKeyIsReportedAtTheKeyWithTheValidKeys) {
   EXPECT_EQ(error.message,
             "unknown key 'sm_cuont' in gpu; valid keys: name, peak_flops_per_s, memory_bytes, "
             "hbm_bandwidth_bytes_per_s, sm_count, kernel_launch_seconds, gemm, "
-            "attention_efficiency, memory");
+            "attention_efficiency, memory, interference");
 }
 
 TEST(SchemaTest, UnknownTopLevelKey) {
@@ -149,6 +149,9 @@ TEST(SchemaTest, OutOfRangeValues) {
       WithLine(7, "  sm_count: 4\n  gemm: {max_efficiency: 0.8, fp8_max_efficiency: 0}"));
   EXPECT_EQ(error.message, "gpu.gemm.fp8_max_efficiency must be in (0, 1], found 0");
 
+  error = ParseError(WithLine(7, "  sm_count: 4\n  interference: {compute_slowdown: -0.1}"));
+  EXPECT_EQ(error.message, "gpu.interference.compute_slowdown must be >= 0, found -0.1");
+
   error = ParseError(WithLine(9, "  gpus_per_node: 0"));
   EXPECT_EQ(error.message, "node.gpus_per_node must be >= 1, found 0");
   error = ParseError(WithLine(14, "  nic: {bandwidth_bytes_per_s: 0}"));
@@ -194,7 +197,7 @@ TEST(OverrideSchemaTest, BadPathIsReportedAtTheOverrideWithTheValidKeys) {
   EXPECT_EQ(error.message,
             "override 'gpu.memry_bytes': unknown key 'memry_bytes' in gpu; valid keys: name, "
             "peak_flops_per_s, memory_bytes, hbm_bandwidth_bytes_per_s, sm_count, "
-            "kernel_launch_seconds, gemm, attention_efficiency, memory");
+            "kernel_launch_seconds, gemm, attention_efficiency, memory, interference");
 }
 
 TEST(OverrideSchemaTest, BadPathThroughANewSection) {
