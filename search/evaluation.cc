@@ -37,6 +37,7 @@ std::vector<std::string> OutputColumns() {
           "exposed_comm_s",
           "bubble_s",
           "other_s",
+          "interference_s",
           "weights_bytes",
           "gradients_bytes",
           "optimizer_bytes",
@@ -96,6 +97,7 @@ void EvaluateScenario(const scenarios::Scenario& s, Row* row) {
   j["exposed_comm_s"] = r.time.exposed_comm_s;
   j["bubble_s"] = r.time.bubble_s;
   j["other_s"] = r.time.other_s;
+  j["interference_s"] = r.time.interference_s;
   j["weights_bytes"] = peak.breakdown.weights;
   j["gradients_bytes"] = peak.breakdown.gradients;
   j["optimizer_bytes"] = peak.breakdown.optimizer;

@@ -15,8 +15,9 @@ namespace foresight::search {
 // "failed": the simulation failed), error, the resolved plan (hardware, nodes, gpus_per_node,
 // world_size, tp, pp, dp, micro_batch, micro_batches, schedule, recompute), step_time_s,
 // tokens_per_s, samples_per_s, model_tflops_per_gpu, mfu, hfu, peak_bytes, capacity_bytes,
-// fits, compute_s, exposed_comm_s, bubble_s, other_s (mean over stages), and the peak stage's
-// weights_bytes, gradients_bytes, optimizer_bytes, activations_bytes, other_bytes.
+// fits, compute_s, exposed_comm_s, bubble_s, other_s, interference_s (the compute kernels'
+// overlap slowdown, 0 unless the hardware sets gpu.interference; mean over stages), and the peak
+// stage's weights_bytes, gradients_bytes, optimizer_bytes, activations_bytes, other_bytes.
 std::vector<std::string> OutputColumns();
 
 // Simulates `scenario` and fills `row` (record columns above + the full JSON result).

@@ -87,7 +87,8 @@ std::string Separation(const SearchReport& report, const Row& prev, const Row& n
        std::vector<std::pair<std::string, std::string>>{{"compute_s", "compute"},
                                                         {"exposed_comm_s", "exposed comm"},
                                                         {"bubble_s", "bubble"},
-                                                        {"other_s", "optimizer"}}) {
+                                                        {"other_s", "optimizer"},
+                                                        {"interference_s", "overlap slowdown"}}) {
     parts.emplace_back(NumberOf(next.record, key) - NumberOf(prev.record, key), name);
   }
   std::stable_sort(parts.begin(), parts.end(), [](const auto& x, const auto& y) {
