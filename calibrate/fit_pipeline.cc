@@ -27,7 +27,9 @@ struct Inputs {
   std::vector<double> launch;
   std::vector<SizeSample> pcie;
   std::vector<SizeSample> host_membw;
-  std::set<std::string> gemm_files, membw_files, launch_files, pcie_files, host_files;
+  std::vector<OverlapSample> overlap;
+  std::set<std::string> gemm_files, membw_files, launch_files, pcie_files, host_files,
+      overlap_files;
   std::int64_t host_cores = 0, host_memory_bytes = 0;
   std::vector<std::pair<std::string, double>> host_rates;
 };
@@ -103,6 +105,19 @@ void AddMeasurements(const MeasurementFile& file, Inputs& in) {
   }
   for (auto& [key, s] : series) {
     if (!s.points.empty()) in.comm.push_back(std::move(s));
+  }
+  for (const MeasurementTable* t : file.TablesOf(MeasurementKind::kOverlap)) {
+    for (std::size_t r = 0; r < t->rows.size(); ++r) {
+      const std::string& victim = t->Text(r, "victim");
+      if (victim != "gemm" && victim != "collective") continue;
+      in.overlap.push_back(
+          {victim == "gemm", t->Number(r, "alone_s"), t->Number(r, "time_median_s"),
+           Label(path, t->row_lines[r],
+                 victim + " " + t->Text(r, "dtype") + " " + t->Text(r, "m") + "x" +
+                     t->Text(r, "n") + "x" + t->Text(r, "k") + " with " + t->Text(r, "collective") +
+                     " " + t->Text(r, "bytes") + " B x " + t->Text(r, "ranks"))});
+      in.overlap_files.insert(path);
+    }
   }
   for (const MeasurementTable* t : file.TablesOf(MeasurementKind::kCpuMemBw)) {
     for (std::size_t r = 0; r < t->rows.size(); ++r) {
@@ -217,6 +232,8 @@ Result<FitOutput> RunCalibrationFit(const FitRequest& request) {
     Record(*s, in.gemm_files, out, comments);
   if (auto s = FitGemmFp8Efficiency(in.gemm, profile.gpu, request.robust))
     Record(*s, in.gemm_files, out, comments);
+  if (auto s = FitInterference(in.overlap, profile.gpu))
+    Record(*s, in.overlap_files, out, comments);
   if (auto s = FitLink(in.pcie, "node.pcie", profile.node.pcie, request.robust))
     Record(*s, in.pcie_files, out, comments);
   if (!in.comm.empty()) {

@@ -133,6 +133,40 @@ std::optional<FitSection> FitGemmFp8Efficiency(const std::vector<GemmSample>& sa
   return section;
 }
 
+std::optional<FitSection> FitInterference(const std::vector<OverlapSample>& samples,
+                                          hw::GpuSpec& gpu) {
+  if (samples.empty()) return std::nullopt;
+  FitSection section;
+  section.title = "Compute-communication interference (gpu.interference)";
+  section.model =
+      "T_overlapped = T_alone * (1 + slowdown); slowdown = median over rows of T_overlapped / "
+      "T_alone - 1, clamped at 0, per victim (GEMM: compute_slowdown, collective: "
+      "comm_slowdown)";
+  for (const bool compute : {true, false}) {
+    std::vector<double> ratios;
+    for (const OverlapSample& s : samples) {
+      if (s.compute_victim == compute && s.alone_s > 0)
+        ratios.push_back(s.overlapped_s / s.alone_s);
+    }
+    if (ratios.empty()) continue;
+    std::sort(ratios.begin(), ratios.end());
+    const std::size_t n = ratios.size();
+    const double median = n % 2 == 1 ? ratios[n / 2] : 0.5 * (ratios[n / 2 - 1] + ratios[n / 2]);
+    const double slowdown = std::max(0.0, median - 1.0);
+    double& field = compute ? gpu.interference.compute_slowdown : gpu.interference.comm_slowdown;
+    field = slowdown;
+    section.parameters.push_back(
+        {compute ? "gpu.interference.compute_slowdown" : "gpu.interference.comm_slowdown", slowdown,
+         "1", "median of " + std::to_string(n) + " rows" + (median < 1.0 ? "; clamped to 0" : "")});
+    for (const OverlapSample& s : samples) {
+      if (s.compute_victim != compute || s.alone_s <= 0) continue;
+      section.points.push_back({s.label, s.overlapped_s, s.alone_s * (1 + slowdown), 1.0});
+    }
+  }
+  section.quality = ComputeQuality(section.points);
+  return section;
+}
+
 std::optional<FitSection> FitMemoryEfficiency(const std::vector<SizeSample>& samples,
                                               hw::GpuSpec& gpu, const RobustOptions& options) {
   std::vector<const SizeSample*> used;

@@ -35,6 +35,14 @@ struct GemmSample {
   std::string label;
 };
 
+// One `overlap` measurement row: the victim's time per call alone and under overlap.
+struct OverlapSample {
+  bool compute_victim = true;  // true: a GEMM slowed by a collective; false: the reverse
+  double alone_s = 0;
+  double overlapped_s = 0;
+  std::string label;
+};
+
 struct SizeSample {
   double bytes = 0;
   double seconds = 0;
@@ -49,6 +57,12 @@ std::optional<FitSection> FitGemmEfficiency(const std::vector<GemmSample>& sampl
 // gpu.gemm.fp8_max_efficiency with the profile's tiles and k_half (fit the 16-bit GEMMs first).
 std::optional<FitSection> FitGemmFp8Efficiency(const std::vector<GemmSample>& samples,
                                                hw::GpuSpec& gpu, const RobustOptions& options = {});
+// gpu.interference.compute_slowdown (GEMM victims) and comm_slowdown (collective victims): the
+// median over each kind's rows of overlapped / alone - 1, clamped at 0 (a median, not a mean:
+// a row whose cover ran short reads low, and one with a clock change reads high). A kind with no
+// rows keeps the profile's value; nullopt when there are no rows at all.
+std::optional<FitSection> FitInterference(const std::vector<OverlapSample>& samples,
+                                          hw::GpuSpec& gpu);
 std::optional<FitSection> FitMemoryEfficiency(const std::vector<SizeSample>& samples,
                                               hw::GpuSpec& gpu, const RobustOptions& options = {});
 std::optional<FitSection> FitLaunchLatency(const std::vector<double>& per_launch_seconds,

@@ -7,6 +7,9 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "calibrate/fit_pipeline.h"
 #include "calibrate/import_steps.h"
@@ -270,7 +273,21 @@ TEST(FitPipelineTest, OwnMeasurementFileFitsGemmMemoryLaunchAndScaleUp) {
     coll.AddRow({"all_reduce", "bf16", "8", "1", FormatNumber(b), "20", FormatNumber(t),
                  FormatNumber(t), FormatNumber(b / t), FormatNumber(b / t * 1.75)});
   }
-  file.tables = {launch, membw, gemm, coll};
+  // Overlap rows: GEMM victims slowed 10%, 12% and 30% (median 12%); collective victims 5% and
+  // 7% (median of two: 6%).
+  MeasurementTable overlap = MakeTable(MeasurementKind::kOverlap);
+  for (const auto& [victim, ratio] :
+       std::vector<std::pair<std::string, double>>{{"gemm", 1.10},
+                                                   {"gemm", 1.12},
+                                                   {"gemm", 1.30},
+                                                   {"collective", 1.05},
+                                                   {"collective", 1.07}}) {
+    const double alone = 1e-3;
+    overlap.AddRow({victim, "bf16", "8192", "8192", "8192", "all_reduce", "268435456", "8", "20",
+                    FormatNumber(alone * ratio), FormatNumber(alone * ratio), FormatNumber(alone),
+                    FormatNumber(ratio - 1)});
+  }
+  file.tables = {launch, membw, gemm, coll, overlap};
   const std::string path =
       (std::filesystem::temp_directory_path() / "foresight_fit_measurements.csv").string();
   ASSERT_TRUE(WriteMeasurementsFile(file, path).ok());
@@ -286,6 +303,8 @@ TEST(FitPipelineTest, OwnMeasurementFileFitsGemmMemoryLaunchAndScaleUp) {
   EXPECT_NEAR(out->profile.gpu.gemm.k_half, 80, 1e-3);
   EXPECT_NEAR(out->profile.node.scale_up.efficiency, 0.78, 1e-6);
   EXPECT_NEAR(out->profile.node.scale_up.latency_seconds, 3e-6, 1e-12);
+  EXPECT_NEAR(out->profile.gpu.interference.compute_slowdown, 0.12, 1e-12);
+  EXPECT_NEAR(out->profile.gpu.interference.comm_slowdown, 0.06, 1e-12);
   // Host figures come straight from the file metadata.
   EXPECT_EQ(out->profile.host.cores, 64);
   EXPECT_EQ(out->profile.host.memory_bandwidth_bytes_per_s, 2e11);

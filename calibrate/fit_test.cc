@@ -199,6 +199,28 @@ TEST(FitRooflineTest, FitsTheFp8CeilingSeparately) {
   EXPECT_EQ(untouched.gemm.fp8_max_efficiency, Base().gpu.gemm.fp8_max_efficiency);
 }
 
+TEST(FitRooflineTest, InterferenceIsTheMedianSlowdownPerVictimClampedAtZero) {
+  hw::GpuSpec gpu = Base().gpu;
+  EXPECT_FALSE(FitInterference({}, gpu).has_value());
+  // GEMM victims 2.0/1.6 = 1.25 and 3.0/2.5 = 1.2 and 1.0/1.0: median 1.2 -> 0.2. One collective
+  // victim measured faster under overlap (0.98): clamped to 0.
+  const std::vector<OverlapSample> samples = {{true, 1.6e-3, 2.0e-3, "a"},
+                                              {true, 2.5e-3, 3.0e-3, "b"},
+                                              {true, 1.0e-3, 1.0e-3, "c"},
+                                              {false, 1.0e-3, 0.98e-3, "d"}};
+  const auto section = FitInterference(samples, gpu);
+  ASSERT_TRUE(section.has_value());
+  EXPECT_NEAR(gpu.interference.compute_slowdown, 0.2, 1e-12);
+  EXPECT_EQ(gpu.interference.comm_slowdown, 0.0);
+  EXPECT_EQ(section->points.size(), 4u);
+  // Only collective rows: the compute slowdown keeps the profile's value.
+  hw::GpuSpec other = Base().gpu;
+  other.interference.compute_slowdown = 0.05;
+  ASSERT_TRUE(FitInterference({{false, 1e-3, 1.1e-3, "e"}}, other).has_value());
+  EXPECT_EQ(other.interference.compute_slowdown, 0.05);
+  EXPECT_NEAR(other.interference.comm_slowdown, 0.1, 1e-12);
+}
+
 TEST(FitRooflineTest, RecoversMemoryEfficiencyAndLinkAlphaBeta) {
   hw::GpuSpec gpu = Base().gpu;
   Noise noise(0.01);

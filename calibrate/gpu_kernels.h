@@ -18,6 +18,9 @@
 //              sendrecv (ring neighbour exchange) over sizes, for every GPU count 2, 4, ... up to
 //              the GPUs visible (single process, ncclCommInitAll), or across all MPI ranks
 //              (one GPU per rank, ncclUniqueId broadcast with MPI_Bcast) under mpirun.
+//   overlap    (NcclSuiteOptions::overlap) a cuBLASLt bf16 GEMM and an NCCL all_reduce run
+//              together on every GPU: each one's time per call while the other runs
+//              throughout, against its time alone (gpu.interference).
 // Timing: CUDA events around `iters` back-to-back calls after `warmup` calls; repeated
 // `repeats` times; time per call = event time / iters; median and min over repeats. NCCL:
 // every rank's time is reduced with max (the collective ends when its last rank does).
@@ -52,6 +55,10 @@ struct NcclSuiteOptions {
   int max_gpus = 0;               // 0 = all visible (single process)
   std::int64_t min_bytes = 1024;  // sizes: powers of 4 from min to max
   std::int64_t max_bytes = std::int64_t{1} << 30;
+  // Also the `overlap` table (measurement.h): a bf16 GEMM (4096^3, 8192^3) and an all_reduce
+  // (64 and 256 MiB) at the same time on every GPU of the largest group, each timed as the
+  // victim of the other, against their times alone.
+  bool overlap = false;
   GpuRepeat repeat;
 };
 

@@ -54,6 +54,16 @@ const std::vector<KindInfo>& Kinds() {
                   {{"params_per_s", true}})},
       {MeasurementKind::kHostMemcpy, "host_memcpy",
        WithTiming({{"bytes", true}, {"threads", true}}, {{"bandwidth_bytes_per_s", true}})},
+      {MeasurementKind::kOverlap, "overlap",
+       WithTiming({{"victim"},
+                   {"dtype"},
+                   {"m", true},
+                   {"n", true},
+                   {"k", true},
+                   {"collective"},
+                   {"bytes", true},
+                   {"ranks", true}},
+                  {{"alone_s", true}, {"slowdown", true}})},
   };
   return kinds;
 }

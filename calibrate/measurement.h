@@ -64,6 +64,13 @@
 //               params_per_s = params / time_median_s.
 //   host_memcpy (host) bytes: bytes copied by one std::memcpy; threads: 1;
 //               bandwidth_bytes_per_s = bytes / time_median_s (bytes counted once).
+//   overlap     (GPU + NCCL) a cuBLASLt GEMM (dtype, m, n, k, as in gemm) and an NCCL collective
+//               (collective, bytes as in collective, over `ranks` GPUs) run at the same time on
+//               every GPU, on two streams. victim: gemm | collective, the one timed while the
+//               other runs throughout (the other is issued long enough to cover it);
+//               time_median_s / time_min_s: the victim's time per call under overlap;
+//               alone_s: its median time per call with nothing else on the GPU;
+//               slowdown = time_median_s / alone_s - 1 (gpu.interference, hardware.h).
 //
 // HOST SECTION. `foresight calibrate cpu` also writes file-level metadata a fitter can use
 // directly (all derived from the tables in the same file; "best" = highest median rate):
@@ -99,6 +106,7 @@ enum class MeasurementKind {
   kCpuMemBw,
   kCpuAdam,
   kHostMemcpy,
+  kOverlap,
 };
 
 // "gemm", "membw", ... as written in files.

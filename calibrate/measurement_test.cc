@@ -29,7 +29,7 @@ TEST(MeasurementTest, EveryKindNameRoundTrips) {
     EXPECT_GE(t.ColumnIndex("time_median_s"), 0);
     EXPECT_GE(t.ColumnIndex("time_min_s"), 0);
   }
-  EXPECT_EQ(AllKinds().size(), 9u);
+  EXPECT_EQ(AllKinds().size(), 10u);
   EXPECT_FALSE(ParseKind("gpu_gemm").has_value());
 }
 

@@ -24,6 +24,7 @@ struct CalibrateArgs {
   int device = 0;   // gpu
   int gpus = 0;     // nccl: 0 = all visible
   std::int64_t max_bytes = std::int64_t{1} << 30;
+  bool overlap = false;  // nccl: also the GEMM + all_reduce interference table
 };
 
 int Fail(const std::string& message) {
@@ -67,6 +68,7 @@ int RunNccl(const CalibrateArgs& args) {
   options.quick = args.quick;
   options.max_gpus = args.gpus;
   options.max_bytes = args.max_bytes;
+  options.overlap = args.overlap;
   auto file = calibrate::RunNcclSuite(options);
   if (!file.ok()) return Fail(file.error().ToString());
   if (file->tables.empty()) return 0;  // an MPI rank other than 0: rank 0 writes the file
@@ -115,6 +117,8 @@ CLI::App* AddCalibrateCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(2, 1024));
   nccl->add_option("--max-bytes", args->max_bytes, "largest message size in bytes")
       ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 36));
+  nccl->add_flag("--overlap", args->overlap,
+                 "also measure a GEMM and an all_reduce running together (gpu.interference)");
   nccl->callback([args, exit_code] { *exit_code = RunNccl(*args); });
   return calibrate;
 }

@@ -61,6 +61,14 @@ std::vector<std::string> TimingCells(const Timing& t);
 Status FillRandom(void* data, std::size_t n, const std::string& dtype, unsigned seed,
                   cudaStream_t stream);
 
+// Enqueues one prepared matmul on a stream of the device it was made on.
+using GemmLauncher = std::function<Status(cudaStream_t)>;
+// A bf16 cuBLASLt GEMM C[m x n] = A B^T ("NT", first heuristic algorithm, 32 MiB workspace) on the
+// current device, operands allocated and filled (on `stream`, synchronised); the launcher owns
+// them. Errors when cuBLASLt cannot be loaded or has no algorithm.
+Result<GemmLauncher> MakeGemmLauncher(std::int64_t m, std::int64_t n, std::int64_t k,
+                                      cudaStream_t stream);
+
 // The cuBLASLt version (cublasLtGetVersion) of the library gemm.cu loads at run time.
 Result<std::string> CublasLtVersion();
 

@@ -121,13 +121,13 @@ struct LtProblem {
 
 constexpr std::size_t kWorkspaceBytes = std::size_t{32} << 20;
 
-// Times one GEMM; returns a zero Timing (repeats = 0) when cuBLASLt has no algorithm for it.
-Result<Timing> TimeGemm(const LtApi& api, cublasLtHandle_t lt, const DtypeSpec& dt,
-                        const char* layout, const Shape& s, void* workspace, cudaStream_t stream,
-                        const GpuRepeat& repeat) {
+// Creates the descriptors of one problem in `p` and asks for the first heuristic algorithm;
+// *found = false when cuBLASLt has none for it.
+Status SetUpProblem(const LtApi& api, cublasLtHandle_t lt, const DtypeSpec& dt, const char* layout,
+                    const Shape& s, LtProblem& p, cublasLtMatmulHeuristicResult_t* heuristic,
+                    bool* found) {
   const cublasOperation_t ta = layout[0] == 'T' ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t tb = layout[1] == 'T' ? CUBLAS_OP_T : CUBLAS_OP_N;
-  LtProblem p{api};
   FS_LT_TRY(api.DescCreate(&p.op, dt.compute, CUDA_R_32F));
   FS_LT_TRY(api.DescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
   FS_LT_TRY(api.DescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
@@ -143,14 +143,17 @@ Result<Timing> TimeGemm(const LtApi& api, cublasLtHandle_t lt, const DtypeSpec& 
   const std::size_t ws = kWorkspaceBytes;
   FS_LT_TRY(
       api.PrefSetAttribute(p.pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws)));
-  cublasLtMatmulHeuristicResult_t heuristic{};
-  int found = 0;
+  int count = 0;
   const cublasStatus_t h =
-      api.AlgoGetHeuristic(lt, p.op, p.a, p.b, p.c, p.c, p.pref, 1, &heuristic, &found);
-  if (h == CUBLAS_STATUS_NOT_SUPPORTED || found == 0) return Timing{};
-  FS_LT_TRY(h);
+      api.AlgoGetHeuristic(lt, p.op, p.a, p.b, p.c, p.c, p.pref, 1, heuristic, &count);
+  *found = h != CUBLAS_STATUS_NOT_SUPPORTED && count > 0;
+  if (*found) FS_LT_TRY(h);
+  return Status::Ok();
+}
 
-  DeviceBuffer a, b, c;
+// Device buffers A, B, C of a problem, filled with pseudo-random values.
+Status AllocateOperands(const DtypeSpec& dt, const Shape& s, cudaStream_t stream, DeviceBuffer& a,
+                        DeviceBuffer& b, DeviceBuffer& c) {
   const auto a_elems = static_cast<std::size_t>(s.m * s.k);
   const auto b_elems = static_cast<std::size_t>(s.k * s.n);
   const auto c_elems = static_cast<std::size_t>(s.m * s.n);
@@ -162,6 +165,20 @@ Result<Timing> TimeGemm(const LtApi& api, cublasLtHandle_t lt, const DtypeSpec& 
   FS_STATUS_TRY(FillRandom(a.ptr, a_elems, ab_name, 1, stream));
   FS_STATUS_TRY(FillRandom(b.ptr, b_elems, ab_name, 2, stream));
   FS_STATUS_TRY(FillRandom(c.ptr, c_elems, cd_name, 3, stream));
+  return Status::Ok();
+}
+
+// Times one GEMM; returns a zero Timing (repeats = 0) when cuBLASLt has no algorithm for it.
+Result<Timing> TimeGemm(const LtApi& api, cublasLtHandle_t lt, const DtypeSpec& dt,
+                        const char* layout, const Shape& s, void* workspace, cudaStream_t stream,
+                        const GpuRepeat& repeat) {
+  LtProblem p{api};
+  cublasLtMatmulHeuristicResult_t heuristic{};
+  bool found = false;
+  FS_STATUS_TRY(SetUpProblem(api, lt, dt, layout, s, p, &heuristic, &found));
+  if (!found) return Timing{};
+  DeviceBuffer a, b, c;
+  FS_STATUS_TRY(AllocateOperands(dt, s, stream, a, b, c));
   const float alpha = 1.0f;
   const float beta = 0.0f;
   return TimeOnStream(stream, repeat, [&]() -> Status {
@@ -170,6 +187,19 @@ Result<Timing> TimeGemm(const LtApi& api, cublasLtHandle_t lt, const DtypeSpec& 
     return Status::Ok();
   });
 }
+
+// Everything one GemmLauncher needs; the problem is destroyed before the handle and library.
+struct LauncherState {
+  LtApi api;
+  cublasLtHandle_t lt = nullptr;
+  std::unique_ptr<LtProblem> problem;
+  cublasLtMatmulHeuristicResult_t heuristic{};
+  DeviceBuffer a, b, c, workspace;
+  ~LauncherState() {
+    problem.reset();
+    if (lt) api.Destroy(lt);
+  }
+};
 
 std::vector<Shape> Grid(bool quick) {
   if (quick) return {{1024, 1024, 1024}, {4096, 4096, 4096}, {8192, 1024, 4096}};
@@ -195,6 +225,38 @@ Result<std::string> CublasLtVersion() {
   auto api = LoadCublasLt();
   if (!api.ok()) return api.error();
   return std::to_string(api->GetVersion());
+}
+
+Result<GemmLauncher> MakeGemmLauncher(std::int64_t m, std::int64_t n, std::int64_t k,
+                                      cudaStream_t stream) {
+  auto state = std::make_shared<LauncherState>();
+  auto api = LoadCublasLt();
+  if (!api.ok()) return api.error();
+  state->api = std::move(api).value();
+  FS_LT_TRY(state->api.Create(&state->lt));
+  state->problem.reset(new LtProblem{state->api});
+  const DtypeSpec& dt = kDtypes[2];  // bf16
+  const Shape s{m, n, k};
+  bool found = false;
+  FS_STATUS_TRY(
+      SetUpProblem(state->api, state->lt, dt, "NT", s, *state->problem, &state->heuristic, &found));
+  if (!found) {
+    return Error{"cuBLASLt has no bf16 algorithm for " + std::to_string(m) + "x" +
+                     std::to_string(n) + "x" + std::to_string(k),
+                 "", 0, 0};
+  }
+  FS_STATUS_TRY(AllocateOperands(dt, s, stream, state->a, state->b, state->c));
+  FS_CUDA_TRY(cudaMalloc(&state->workspace.ptr, kWorkspaceBytes));
+  FS_CUDA_TRY(cudaStreamSynchronize(stream));
+  return GemmLauncher([state](cudaStream_t on) -> Status {
+    const float alpha = 1.0f;
+    const float beta = 0.0f;
+    const LtProblem& p = *state->problem;
+    FS_LT_TRY(state->api.Matmul(state->lt, p.op, &alpha, state->a.ptr, p.a, state->b.ptr, p.b,
+                                &beta, state->c.ptr, p.c, state->c.ptr, p.c, &state->heuristic.algo,
+                                state->workspace.ptr, kWorkspaceBytes, on));
+    return Status::Ok();
+  });
 }
 
 Result<MeasurementTable> MeasureGemm(int device, bool quick, const GpuRepeat& repeat) {

@@ -171,6 +171,181 @@ Status Sweep(const Group& g, int nodes, const NcclSuiteOptions& o, MeasurementTa
   return Status::Ok();
 }
 
+// The compute side of one local rank for the overlap measurement: its own stream, events and a
+// prepared GEMM.
+struct ComputeSide {
+  int device = -1;
+  cudaStream_t stream = nullptr;
+  cudaEvent_t start = nullptr, stop = nullptr;
+  cuda::GemmLauncher gemm;
+  ~ComputeSide() {
+    if (device < 0) return;
+    cudaSetDevice(device);
+    gemm = nullptr;  // frees the operands
+    if (start) cudaEventDestroy(start);
+    if (stop) cudaEventDestroy(stop);
+    if (stream) cudaStreamDestroy(stream);
+  }
+};
+
+// Enqueues `iters` GEMMs on every rank's compute stream.
+Status LaunchGemms(const std::vector<std::unique_ptr<ComputeSide>>& sides, int iters) {
+  for (const auto& c : sides) {
+    FS_CUDA_TRY(cudaSetDevice(c->device));
+    for (int i = 0; i < iters; ++i) FS_STATUS_TRY(c->gemm(c->stream));
+  }
+  return Status::Ok();
+}
+
+// Per-call seconds of the slowest rank over one batch timed with (start, stop) on each rank's
+// `stream`, the batch enqueued by `launch` between the two records.
+struct Timer {
+  int device;
+  cudaStream_t stream;
+  cudaEvent_t start, stop;
+};
+Result<double> TimeBatch(const std::vector<Timer>& timers, int iters,
+                         const std::function<Status()>& launch, const Group& g) {
+  for (const Timer& t : timers) {
+    FS_CUDA_TRY(cudaSetDevice(t.device));
+    FS_CUDA_TRY(cudaEventRecord(t.start, t.stream));
+  }
+  FS_STATUS_TRY(launch());
+  for (const Timer& t : timers) {
+    FS_CUDA_TRY(cudaSetDevice(t.device));
+    FS_CUDA_TRY(cudaEventRecord(t.stop, t.stream));
+  }
+  double slowest_s = 0;
+  for (const Timer& t : timers) {
+    FS_CUDA_TRY(cudaSetDevice(t.device));
+    FS_CUDA_TRY(cudaEventSynchronize(t.stop));
+    float ms = 0;
+    FS_CUDA_TRY(cudaEventElapsedTime(&ms, t.start, t.stop));
+    slowest_s = std::max(slowest_s, 1e-3 * ms / iters);
+  }
+  return g.max_over_processes(slowest_s);
+}
+
+Status SyncAll(const Group& g, const std::vector<std::unique_ptr<ComputeSide>>& sides) {
+  for (const auto& r : g.local) {
+    FS_CUDA_TRY(cudaSetDevice(r->device));
+    FS_CUDA_TRY(cudaStreamSynchronize(r->stream));
+  }
+  for (const auto& c : sides) {
+    FS_CUDA_TRY(cudaSetDevice(c->device));
+    FS_CUDA_TRY(cudaStreamSynchronize(c->stream));
+  }
+  return Status::Ok();
+}
+
+// Compute-communication interference (measurement.h, kind `overlap`): on every local rank a
+// bf16 GEMM on its own stream and an all_reduce on the rank's NCCL stream. Alone, each is timed
+// by itself. Overlapped, for each victim (the GEMM, then the all_reduce) the other kind is issued
+// first, in a batch 1.5 x as long as the victim's batch alone plus one call, so that it runs
+// throughout; the victim's batch is timed with events on its own streams (slowest rank).
+Status MeasureOverlap(const Group& g, const NcclSuiteOptions& o, MeasurementTable* table) {
+  struct Gemm {
+    std::int64_t m, n, k;
+  };
+  std::vector<Gemm> shapes = {{4096, 4096, 4096}, {8192, 8192, 8192}};
+  std::vector<std::int64_t> sizes;
+  for (std::int64_t b : {std::int64_t{64} << 20, std::int64_t{256} << 20}) {
+    const std::int64_t bytes = std::min(b, o.max_bytes) / (4 * g.nranks) * (4 * g.nranks);
+    if (bytes > 0 && (sizes.empty() || sizes.back() != bytes)) sizes.push_back(bytes);
+  }
+  if (o.quick) {
+    shapes.resize(1);
+    sizes.resize(std::min<std::size_t>(sizes.size(), 1));
+  }
+  const int repeats = std::max(1, o.repeat.repeats);
+  auto batch_of = [&](double per_call_s) {
+    return std::max(o.repeat.iters, static_cast<int>(std::ceil(0.02 / per_call_s)));
+  };
+  auto median_of = [&](const std::function<Result<double>()>& once) -> Result<double> {
+    std::vector<double> v;
+    for (int rep = 0; rep < repeats; ++rep) {
+      auto t = once();
+      if (!t.ok()) return t.error();
+      v.push_back(*t);
+    }
+    return Summarize(std::move(v)).median_s;
+  };
+  for (const Gemm& shape : shapes) {
+    std::vector<std::unique_ptr<ComputeSide>> sides;
+    std::vector<Timer> compute_timers, comm_timers;
+    for (const auto& r : g.local) {
+      auto c = std::make_unique<ComputeSide>();
+      c->device = r->device;
+      FS_CUDA_TRY(cudaSetDevice(r->device));
+      FS_CUDA_TRY(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking));
+      FS_CUDA_TRY(cudaEventCreate(&c->start));
+      FS_CUDA_TRY(cudaEventCreate(&c->stop));
+      auto launcher = cuda::MakeGemmLauncher(shape.m, shape.n, shape.k, c->stream);
+      if (!launcher.ok()) return launcher.error();
+      c->gemm = std::move(launcher).value();
+      compute_timers.push_back({c->device, c->stream, c->start, c->stop});
+      comm_timers.push_back({r->device, r->stream, r->start, r->stop});
+      sides.push_back(std::move(c));
+    }
+    FS_STATUS_TRY(LaunchGemms(sides, o.repeat.warmup));
+    FS_STATUS_TRY(SyncAll(g, sides));
+    const int probe = o.repeat.iters;
+    auto gemm_alone = median_of([&] {
+      return TimeBatch(
+          compute_timers, probe, [&] { return LaunchGemms(sides, probe); }, g);
+    });
+    if (!gemm_alone.ok()) return gemm_alone.error();
+    const int gemm_iters = batch_of(*gemm_alone);
+    for (std::int64_t bytes : sizes) {
+      auto comm_alone = TimeCollective(g, "all_reduce", bytes, o.repeat);
+      if (!comm_alone.ok()) return comm_alone.error();
+      const double comm_s = comm_alone->median_s;
+      const int comm_iters = batch_of(comm_s);
+      // Victim GEMM: all_reduces first, covering 1.5 x the GEMM batch.
+      const int cover_comm =
+          static_cast<int>(std::ceil(1.5 * gemm_iters * *gemm_alone / comm_s)) + 1;
+      auto gemm_overlapped = median_of([&]() -> Result<double> {
+        FS_STATUS_TRY(Launch(g, "all_reduce", bytes, cover_comm));
+        auto t = TimeBatch(
+            compute_timers, gemm_iters, [&] { return LaunchGemms(sides, gemm_iters); }, g);
+        FS_STATUS_TRY(SyncAll(g, sides));
+        return t;
+      });
+      if (!gemm_overlapped.ok()) return gemm_overlapped.error();
+      // Victim all_reduce: GEMMs first, covering 1.5 x the all_reduce batch.
+      const int cover_gemm =
+          static_cast<int>(std::ceil(1.5 * comm_iters * comm_s / *gemm_alone)) + 1;
+      auto comm_overlapped = median_of([&]() -> Result<double> {
+        FS_STATUS_TRY(LaunchGemms(sides, cover_gemm));
+        auto t = TimeBatch(
+            comm_timers, comm_iters, [&] { return Launch(g, "all_reduce", bytes, comm_iters); }, g);
+        FS_STATUS_TRY(SyncAll(g, sides));
+        return t;
+      });
+      if (!comm_overlapped.ok()) return comm_overlapped.error();
+      auto add_row = [&](const char* victim, double overlapped_s, double alone_s, int iters) {
+        std::vector<std::string> row = {victim,
+                                        "bf16",
+                                        std::to_string(shape.m),
+                                        std::to_string(shape.n),
+                                        std::to_string(shape.k),
+                                        "all_reduce",
+                                        std::to_string(bytes),
+                                        std::to_string(g.nranks),
+                                        std::to_string(repeats * iters),
+                                        FormatNumber(overlapped_s),
+                                        FormatNumber(overlapped_s),
+                                        FormatNumber(alone_s),
+                                        FormatNumber(overlapped_s / alone_s - 1)};
+        table->AddRow(std::move(row));
+      };
+      add_row("gemm", *gemm_overlapped, *gemm_alone, gemm_iters);
+      add_row("collective", *comm_overlapped, comm_s, comm_iters);
+    }
+  }
+  return Status::Ok();
+}
+
 Result<MeasurementFile> SingleProcess(const NcclSuiteOptions& o) {
   FS_STATUS_TRY(cuda::SelectDevice(0));
   int ndev = 0;
@@ -187,6 +362,7 @@ Result<MeasurementFile> SingleProcess(const NcclSuiteOptions& o) {
   file.metadata = *identity;
   file.metadata.emplace_back("bootstrap", "single process, ncclCommInitAll");
   MeasurementTable table = MakeTable(MeasurementKind::kCollective);
+  MeasurementTable overlap = MakeTable(MeasurementKind::kOverlap);
   std::vector<int> counts;
   for (int c = 2; c <= ndev; c *= 2) counts.push_back(c);
   if (counts.back() != ndev) counts.push_back(ndev);
@@ -207,8 +383,10 @@ Result<MeasurementFile> SingleProcess(const NcclSuiteOptions& o) {
     }
     for (const auto& r : g.local) FS_STATUS_TRY(Allocate(*r, o.max_bytes));
     FS_STATUS_TRY(Sweep(g, 1, o, &table));
+    if (o.overlap && count == counts.back()) FS_STATUS_TRY(MeasureOverlap(g, o, &overlap));
   }
   file.tables.push_back(std::move(table));
+  if (o.overlap) file.tables.push_back(std::move(overlap));
   return file;
 }
 
@@ -256,12 +434,15 @@ Result<MeasurementFile> MultiProcess(const NcclSuiteOptions& o) {
     FS_STATUS_TRY(Allocate(*g.local.back(), o.max_bytes));
     MeasurementTable table = MakeTable(MeasurementKind::kCollective);
     FS_STATUS_TRY(Sweep(g, nodes, o, &table));
+    MeasurementTable overlap = MakeTable(MeasurementKind::kOverlap);
+    if (o.overlap) FS_STATUS_TRY(MeasureOverlap(g, o, &overlap));
     MeasurementFile file;
     if (rank != 0) return file;
     file.metadata = *identity;
     file.metadata.emplace_back("bootstrap", "MPI, " + std::to_string(size) + " ranks on " +
                                                 std::to_string(nodes) + " nodes");
     file.tables.push_back(std::move(table));
+    if (o.overlap) file.tables.push_back(std::move(overlap));
     return file;
   };
   Result<MeasurementFile> result = run();
