@@ -30,6 +30,28 @@ void FinishGemmSection(FitSection& section, const std::vector<const GemmSample*>
   section.quality = ComputeQuality(section.points);
 }
 
+// The compute-bound rows of the fp8 (fp8 = true) or the other dtypes' GEMMs, counting the
+// memory-bound ones (roofline memory time > T/2) in *memory_bound. Operands at the dtype's size;
+// fp8 GEMMs write a 16-bit output (cuBLASLt's and Transformer Engine's usual fp8 GEMM).
+std::vector<const GemmSample*> ComputeBoundGemms(const std::vector<GemmSample>& samples,
+                                                 const hw::GpuSpec& gpu, bool fp8,
+                                                 int* memory_bound) {
+  std::vector<const GemmSample*> used;
+  for (const GemmSample& s : samples) {
+    if ((s.dtype == Dtype::kFp8) != fp8) continue;
+    if (gpu.PeakFlopsPerS(s.dtype) <= 0 || s.seconds <= gpu.kernel_launch_seconds) continue;
+    const double in = BytesOf(s.dtype);
+    const double out = fp8 ? 2.0 : in;
+    const double bytes = s.batch * (in * (s.m * s.k + s.k * s.n) + out * s.m * s.n);
+    if (bytes / (gpu.hbm_bandwidth_bytes_per_s * gpu.memory.max_efficiency) > 0.5 * s.seconds) {
+      ++*memory_bound;
+      continue;
+    }
+    used.push_back(&s);
+  }
+  return used;
+}
+
 }  // namespace
 
 double WaveEfficiency(const hw::GpuSpec& gpu, std::int64_t m, std::int64_t n, std::int64_t batch) {
@@ -41,20 +63,9 @@ double WaveEfficiency(const hw::GpuSpec& gpu, std::int64_t m, std::int64_t n, st
 
 std::optional<FitSection> FitGemmEfficiency(const std::vector<GemmSample>& samples,
                                             hw::GpuSpec& gpu, const RobustOptions& options) {
-  std::vector<const GemmSample*> used;
-  int memory_bound = 0;
-  for (const GemmSample& s : samples) {
-    const double peak = gpu.PeakFlopsPerS(s.dtype);
-    if (s.dtype == Dtype::kFp8) continue;  // FitGemmFp8Efficiency
-    if (peak <= 0 || s.seconds <= gpu.kernel_launch_seconds) continue;
-    const double elem = BytesOf(s.dtype);
-    const double bytes = elem * s.batch * (s.m * s.k + s.k * s.n + s.m * s.n);
-    if (bytes / (gpu.hbm_bandwidth_bytes_per_s * gpu.memory.max_efficiency) > 0.5 * s.seconds) {
-      ++memory_bound;
-      continue;
-    }
-    used.push_back(&s);
-  }
+  int memory_bound = 0;  // fp8 rows: FitGemmFp8Efficiency
+  const std::vector<const GemmSample*> used =
+      ComputeBoundGemms(samples, gpu, /*fp8=*/false, &memory_bound);
   if (used.size() < 2) return std::nullopt;
   const int rows = static_cast<int>(used.size());
   Eigen::MatrixXd a(rows, 2);
@@ -91,19 +102,9 @@ std::optional<FitSection> FitGemmEfficiency(const std::vector<GemmSample>& sampl
 
 std::optional<FitSection> FitGemmFp8Efficiency(const std::vector<GemmSample>& samples,
                                                hw::GpuSpec& gpu, const RobustOptions& options) {
-  std::vector<const GemmSample*> used;
   int memory_bound = 0;
-  for (const GemmSample& s : samples) {
-    if (s.dtype != Dtype::kFp8 || gpu.peak_flops_per_s_fp8 <= 0) continue;
-    if (s.seconds <= gpu.kernel_launch_seconds) continue;
-    // fp8 operands (1 B), 16-bit output (Transformer Engine / cuBLASLt's usual fp8 GEMM).
-    const double bytes = s.batch * (s.m * s.k + s.k * s.n + 2.0 * s.m * s.n);
-    if (bytes / (gpu.hbm_bandwidth_bytes_per_s * gpu.memory.max_efficiency) > 0.5 * s.seconds) {
-      ++memory_bound;
-      continue;
-    }
-    used.push_back(&s);
-  }
+  const std::vector<const GemmSample*> used =
+      ComputeBoundGemms(samples, gpu, /*fp8=*/true, &memory_bound);
   if (used.empty()) return std::nullopt;
   const int rows = static_cast<int>(used.size());
   Eigen::MatrixXd a(rows, 1);

@@ -1,7 +1,8 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
-#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "reports/reports.h"
 
@@ -111,13 +112,13 @@ std::string RenderSummary(const scenarios::Scenario& s, const plan::StepResult& 
 
   o += "  where the time goes (mean over " + std::to_string(r.stages.size()) + " pipeline stage" +
        (r.stages.size() == 1 ? "" : "s") + ")\n";
-  const std::pair<const char*, double> parts[] = {{"compute", r.time.compute_s},
-                                                  {"exposed comm", r.time.exposed_comm_s},
-                                                  {"bubble", r.time.bubble_s},
-                                                  {"other (optimizer)", r.time.other_s},
-                                                  {"overlap slowdown", r.time.interference_s}};
+  std::vector<std::pair<const char*, double>> parts = {{"compute", r.time.compute_s},
+                                                       {"exposed comm", r.time.exposed_comm_s},
+                                                       {"bubble", r.time.bubble_s},
+                                                       {"other (optimizer)", r.time.other_s}};
+  // Only with gpu.interference set (docs/model.md section 1).
+  if (r.time.interference_s > 0) parts.emplace_back("overlap slowdown", r.time.interference_s);
   for (const auto& [label, secs] : parts) {
-    if (secs == 0 && std::string_view(label) == "overlap slowdown") continue;
     const double frac = r.step_time_s > 0 ? secs / r.step_time_s : 0;
     o += "    " + Pad(label, 19) + LeftPad(Seconds(secs), 11) +
          LeftPad(Format("%.1f%%", frac * 100), 8) + "  " + Bar(frac, 30) + "\n";

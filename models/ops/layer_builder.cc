@@ -31,9 +31,8 @@
 
 #include <cmath>
 #include <string>
-#include <string_view>
-#include <utility>
 
+#include "models/ops/internal/fp8_casts.h"
 #include "models/ops/internal/moe.h"
 #include "models/ops/internal/op_factory.h"
 
@@ -485,71 +484,6 @@ void QkvBackward(std::vector<Op>& bwd, const Dims& d, const ModelConfig& model) 
       internal::LinearWgrad("mla_down_proj", d.tokens, latent + mla.rope_dim, d.h, d, false));
 }
 
-// Transformer Engine's fp8 GEMMs (te.Linear and the grouped expert GEMMs, delayed scaling) take
-// fp8 operands, so every 16-bit GEMM input is cast first by tex.fp8_cast_transpose_fused, one
-// memory-bound kernel that reads the bf16 tensor (2 B per element) and writes its fp8 copy and
-// the fp8 transpose the backward GEMMs need (1 + 1 B): 4 B per element, 2 FLOPs (scale, amax).
-// Per linear layer Y[m x n] = X[m x k] W[k x n] (op.m, op.n, op.k of the forward GEMM):
-//   forward   <gemm>_fp8_cast_input   X            4*m*k B
-//             <gemm>_fp8_cast_weight  W            4*k*n B x fp8_weight_cast_share
-//   backward  <gemm>_fp8_cast_grad    dY           4*m*n B, before <gemm>_dgrad (op.m x op.k of
-//                                                  the data-gradient GEMM dX[m x k] = dY W^T)
-// each times the GEMM's batch (grouped expert GEMMs). The weight-gradient GEMM reads the two
-// transposes and needs no cast. Not cast: GEMMs outside Transformer Engine (Op::bf16_in_fp8:
-// the output layer, the MoE router) and the attention core (bf16 in TE's recipe; its batched
-// GEMMs are attn_scores / attn_context and their *_dgrad_* gradients). TE's fused
-// LayerNormLinear / LayerNormMLP write the norm output in fp8 directly, saving the read of the
-// input cast (2 of its 4 B per element); the unfused te.Linear path is modelled.
-bool IsTeLinearGemm(const Op& op) {
-  return op.kind == OpKind::kGemm && !op.bf16_in_fp8 && op.name != "attn_scores" &&
-         op.name != "attn_context";
-}
-
-Op Fp8Cast(const std::string& name, Pass pass, double elems) {
-  return MakeKernel(name, OpKind::kElementwise, pass, 2 * elems, 4 * elems);
-}
-
-// Inserts the casts; *core_begin and *core_end (forward indices) are moved past the inserted
-// ops.
-void AppendFp8Casts(LayerOps& layer, double weight_cast_share) {
-  std::vector<Op> fwd;
-  fwd.reserve(layer.forward.size() * 2);
-  std::int32_t begin = layer.attention_core_begin, end = layer.attention_core_end;
-  for (std::size_t i = 0; i < layer.forward.size(); ++i) {
-    const Op& op = layer.forward[i];
-    if (IsTeLinearGemm(op) && op.pass == Pass::kForward) {
-      const auto m = static_cast<double>(op.m), n = static_cast<double>(op.n);
-      const double k = static_cast<double>(op.k), batch = static_cast<double>(op.batch);
-      fwd.push_back(Fp8Cast(op.name + "_fp8_cast_input", Pass::kForward, batch * m * k));
-      fwd.push_back(
-          Fp8Cast(op.name + "_fp8_cast_weight", Pass::kForward, weight_cast_share * batch * k * n));
-      const auto index = static_cast<std::int32_t>(i);
-      if (index < layer.attention_core_begin) begin += 2;
-      if (index < layer.attention_core_end) end += 2;
-    }
-    fwd.push_back(op);
-  }
-  layer.forward = std::move(fwd);
-  layer.attention_core_begin = begin;
-  layer.attention_core_end = end;
-
-  static constexpr std::string_view kDgrad = "_dgrad";
-  std::vector<Op> bwd;
-  bwd.reserve(layer.backward.size() * 2);
-  for (const Op& op : layer.backward) {
-    const std::string_view name = op.name;
-    if (IsTeLinearGemm(op) && op.pass == Pass::kBackward && name.size() > kDgrad.size() &&
-        name.substr(name.size() - kDgrad.size()) == kDgrad) {
-      const std::string gemm(name.substr(0, name.size() - kDgrad.size()));
-      bwd.push_back(Fp8Cast(
-          gemm + "_fp8_cast_grad", Pass::kBackward,
-          static_cast<double>(op.batch) * static_cast<double>(op.m) * static_cast<double>(op.k)));
-    }
-    bwd.push_back(op);
-  }
-  layer.backward = std::move(bwd);
-}
-
 }  // namespace
 
 FusionRules FusionPreset(std::string_view name, bool* ok) {
@@ -626,7 +560,7 @@ LayerOps BuildTransformerLayer(const ModelConfig& model, const BuildOptions& opt
       SavedAttentionBytes(d, model, options) +
       (moe_block ? internal::MoeSavedBytes(d, model, f) : SavedMlpBytes(d, options));
   layer.attention_core_saved_bytes = AttentionCoreSavedBytes(d, options);
-  if (options.dtype == Dtype::kFp8) AppendFp8Casts(layer, options.fp8_weight_cast_share);
+  if (options.dtype == Dtype::kFp8) internal::AppendFp8Casts(layer, options.fp8_weight_cast_share);
   return layer;
 }
 

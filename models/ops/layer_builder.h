@@ -51,7 +51,7 @@ FusionRules FusionPreset(std::string_view name, bool* ok);
 // (then each rank keeps one replicated KV head). The vocabulary is split ceil(vocab/tp) per rank.
 // Element sizes: activations, GEMM outputs and weights at BytesOf(dtype), except fp8 where only
 // GEMM operands are 1 byte and everything stored is bf16 (Transformer Engine's fp8 recipe), and
-// each Transformer Engine GEMM gets its cast kernels (AppendFp8Casts, layer_builder.cc): forward
+// each Transformer Engine GEMM gets its cast kernels (internal/fp8_casts.h): forward
 // "<gemm>_fp8_cast_input" and "<gemm>_fp8_cast_weight" before the GEMM, backward
 // "<gemm>_fp8_cast_grad" before "<gemm>_dgrad". Masks are 1 byte (torch.bool), statistics and
 // losses fp32.
