@@ -9,6 +9,7 @@
 #include <unsupported/Eigen/NumericalDiff>
 
 #include "calibrate/internal/fit_text.h"
+#include "plan/memory.h"
 
 namespace foresight::calibrate {
 namespace {
@@ -163,6 +164,7 @@ Result<plan::StepInput> StepInputFor(const StepRow& row, const std::string& path
   p.schedule = conventions.schedule;
   p.recompute = conventions.recompute;
   p.flash_attention = conventions.flash_attention;
+  p.attention_kernel = conventions.attention_kernel;
   p.fusion_preset = "default";
   p.fusion = ops::FusionRules{};
   p.overlap.grad_reduce = false;
@@ -175,7 +177,8 @@ Result<plan::StepInput> StepInputFor(const StepRow& row, const std::string& path
     p.overlap.grad_reduce = true;
     p.grad_bucket_bytes = 1;  // every part (block) is its own bucket: one FSDP unit each
   }
-  const auto errors = plan::ValidateAndResolve(in.model, in.cluster, in.training, p);
+  auto errors = plan::ValidateAndResolve(in.model, in.cluster, in.training, p);
+  for (plan::PlanError& e : plan::ValidateForHardware(p, hardware)) errors.push_back(std::move(e));
   if (!errors.empty())
     return Error::At(path, row.line, 1,
                      "row is not a valid plan: " + errors[0].key + ": " + errors[0].message);

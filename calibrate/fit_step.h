@@ -58,6 +58,8 @@ struct StepConventions {
   plan::Recompute recompute = plan::Recompute::kFull;
   plan::Schedule schedule = plan::Schedule::k1F1B;
   bool flash_attention = false;
+  // plan.attention_kernel: a name from the profile's gpu.attention_kernels; empty = default.
+  std::string attention_kernel;
   Dtype dtype = Dtype::kFp16;
   DpSharding sharding = DpSharding::kNone;
 };

@@ -92,6 +92,12 @@ std::string WriteProfileYaml(const hw::HardwareProfile& p, const ProfileComments
     w.Number("gpu.gemm.fp8_max_efficiency", 4, g.gemm.fp8_max_efficiency);
   }
   w.Number("gpu.attention_efficiency", 2, g.attention_efficiency);
+  if (!g.attention_kernels.empty()) {
+    w.Section("gpu.attention_kernels", 2);
+    for (const auto& [name, efficiency] : g.attention_kernels) {
+      w.Number("gpu.attention_kernels." + name, 4, efficiency);
+    }
+  }
   w.Section("gpu.memory", 2);
   w.Number("gpu.memory.max_efficiency", 4, g.memory.max_efficiency);
   w.Number("gpu.memory.bytes_half", 4, g.memory.bytes_half);

@@ -47,6 +47,7 @@ TEST(ProfileWriterTest, EveryCatalogProfileRoundTripsFieldForField) {
     EXPECT_EQ(q.gpu.gemm.tile_n, p.gpu.gemm.tile_n);
     EXPECT_EQ(q.gpu.gemm.k_half, p.gpu.gemm.k_half);
     EXPECT_EQ(q.gpu.attention_efficiency, p.gpu.attention_efficiency);
+    EXPECT_EQ(q.gpu.attention_kernels, p.gpu.attention_kernels);
     EXPECT_EQ(q.gpu.memory.max_efficiency, p.gpu.memory.max_efficiency);
     EXPECT_EQ(q.gpu.memory.bytes_half, p.gpu.memory.bytes_half);
     EXPECT_EQ(q.node.gpus_per_node, p.node.gpus_per_node);

@@ -477,9 +477,14 @@ CompiledStep Compiler::Run() {
 }  // namespace internal
 
 CompiledStep CompileStep(const StepInput& input) {
-  if (input.plan.cp == 1) return internal::Compiler(input).Run();
-  StepInput folded = input;  // the gradient-reduction group is dp*cp (plan/parallel.h)
+  if (input.plan.cp == 1 && input.plan.attention_kernel.empty()) {
+    return internal::Compiler(input).Run();
+  }
+  StepInput folded = input;
+  // The gradient-reduction group is dp*cp (plan/parallel.h).
   folded.plan.dp = GradReduceRanks(input.plan);
+  // A named attention kernel's efficiency replaces the default.
+  folded.hardware.gpu.attention_efficiency = AttentionEfficiencyFor(input.plan, input.hardware.gpu);
   return internal::Compiler(folded).Run();
 }
 

@@ -46,6 +46,15 @@ double CommSeconds(const hw::HardwareProfile& hw, const GroupSpans& spans, hw::C
   return hw::CollectiveSeconds(hw, op, bytes, span);
 }
 
+double AttentionEfficiencyFor(const Plan& plan, const hw::GpuSpec& gpu) {
+  if (plan.attention_kernel.empty()) return gpu.attention_efficiency;
+  const auto it = gpu.attention_kernels.find(plan.attention_kernel);
+  FS_CHECK(it != gpu.attention_kernels.end(), "attention kernel '" + plan.attention_kernel +
+                                                  "' is not in the hardware profile of " +
+                                                  gpu.name + " (plan not validated)");
+  return it->second;
+}
+
 CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
                 const GroupSpans& spans) {
   CostedOp out;

@@ -20,6 +20,7 @@
 #include "models/hw/comm_pricer.h"
 #include "models/hw/hardware.h"
 #include "models/ops/op.h"
+#include "plan/plan.h"
 #include "sim/time.h"
 
 namespace foresight::plan {
@@ -74,6 +75,11 @@ void ApplyHostDispatch(std::vector<CostedOp>& ops, double dispatch_seconds,
 // One collective of a `kind` group: spans.pricer when set, else hw::CollectiveSeconds.
 double CommSeconds(const hw::HardwareProfile& hw, const GroupSpans& spans, hw::CollectiveOp op,
                    double bytes, hw::GroupKind kind, const hw::GroupSpan& span);
+
+// The fraction of peak the plan's fused attention runs at: gpu.attention_kernels[name] when
+// plan.attention_kernel names one (it must exist: ValidateForHardware), otherwise
+// gpu.attention_efficiency.
+double AttentionEfficiencyFor(const Plan& plan, const hw::GpuSpec& gpu);
 
 CostedOp CostOp(const ops::Op& op, const hw::HardwareProfile& hw, Dtype dtype,
                 const GroupSpans& spans);

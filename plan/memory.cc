@@ -90,6 +90,27 @@ std::vector<PlanError> ValidateForHardware(const Plan& plan, const hw::HardwareP
     need_host_memory("plan.offload.activations", "keeps the saved activations");
   }
   if (plan.offload.params) need_host_memory("plan.offload.params", "keeps the parameter shards");
+  if (!plan.attention_kernel.empty()) {
+    if (!plan.flash_attention) {
+      errors.push_back(PlanError{"plan.attention_kernel",
+                                 "names the fused-attention kernel '" + plan.attention_kernel +
+                                     "', but flash_attention is false (unfused attention runs "
+                                     "separate GEMM and softmax kernels); set flash_attention: "
+                                     "true or remove attention_kernel"});
+    } else if (hw.gpu.attention_kernels.count(plan.attention_kernel) == 0) {
+      std::string known;
+      for (const auto& [name, efficiency] : hw.gpu.attention_kernels) {
+        known += (known.empty() ? "" : ", ") + name;
+      }
+      errors.push_back(
+          PlanError{"plan.attention_kernel",
+                    "'" + plan.attention_kernel + "' is not an attention kernel of the " + profile +
+                        (known.empty() ? " (it lists none)" : "; valid: " + known) +
+                        "; add gpu.attention_kernels." + plan.attention_kernel +
+                        " (fraction of peak) to the profile or cluster.overrides, or remove "
+                        "attention_kernel to use gpu.attention_efficiency"});
+    }
+  }
   return errors;
 }
 

@@ -157,5 +157,29 @@ TEST(MemoryTest, BadPlansNameTheirKey) {
   EXPECT_TRUE(ValidateForHardware(Plan{}, hw).empty());
 }
 
+TEST(PlanValidationTest, AttentionKernelIsLookedUpInTheProfile) {
+  const hw::HardwareProfile hw = *hw::LoadHardware("dgx-a100-80gb");
+  Plan plan;
+  plan.attention_kernel = "triton_flash";
+  EXPECT_TRUE(ValidateForHardware(plan, hw).empty());
+  plan.attention_kernel = "flash3";  // Hopper only: not in the A100 entry
+  std::vector<PlanError> errors = ValidateForHardware(plan, hw);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].key, "plan.attention_kernel");
+  EXPECT_NE(errors[0].message.find("valid: flash1, flash2, triton_flash"), std::string::npos)
+      << errors[0].message;
+  plan.attention_kernel = "flash2";
+  plan.flash_attention = false;
+  errors = ValidateForHardware(plan, hw);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].message.find("flash_attention is false"), std::string::npos);
+  // A profile without a kernel table says so.
+  const hw::HardwareProfile b200 = *hw::LoadHardware("dgx-b200");
+  plan.flash_attention = true;
+  errors = ValidateForHardware(plan, b200);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].message.find("(it lists none)"), std::string::npos) << errors[0].message;
+}
+
 }  // namespace
 }  // namespace foresight::plan

@@ -62,6 +62,10 @@ struct Plan {
   std::int64_t zero = 0;
   Offload offload;
   bool flash_attention = true;
+  // The fused-attention implementation, a name from the hardware profile's
+  // gpu.attention_kernels (e.g. flash2, flash3, triton_flash); empty = the profile's default
+  // gpu.attention_efficiency. Needs flash_attention (ValidateForHardware checks the name).
+  std::string attention_kernel;
   std::string fusion_preset = "default";  // "none" | "default" | "max" | "custom"
   ops::FusionRules fusion;                // resolved rules
   Overlap overlap;

@@ -79,6 +79,39 @@ TEST(SimulateStepTest, SingleGpuStepIsTheSumOfItsKernels) {
   EXPECT_NEAR(result->time.compute_s + result->time.other_s, result->step_time_s, 1e-12);
 }
 
+TEST(SimulateStepTest, NamedAttentionKernelRunsAtItsOwnEfficiency) {
+  // One GPU, so the step is the sum of its kernels (test above). Switching the fused attention
+  // from the default (0.6 of the 312 TFLOP/s BF16 peak) to triton_flash (0.325, the catalog's
+  // FlashAttention-v1 figure) changes only the attention kernels, which are compute-bound here
+  // (forward: 4*b*a*s^2*d*(n+1)/(2n) = 4.8 GFLOP -> 26 us at 0.6 against 16.8 MB of q, k, v, o
+  // -> about 9 us of HBM time), so the step grows by
+  //   2 micro-batches * 8 layers * sum over the attention kernels of F * (1/0.325 - 1/0.6) / P.
+  StepInput in = MakeInput(SmallGpt(), 1, 1, 1, 4, 2);
+  auto base = SimulateStep(in);
+  ASSERT_TRUE(base.ok()) << base.error().ToString();
+  in.plan.attention_kernel = "triton_flash";
+  auto triton = SimulateStep(in);
+  ASSERT_TRUE(triton.ok()) << triton.error().ToString();
+
+  ops::BuildOptions o;
+  o.micro_batch = 2;
+  const auto layer = ops::BuildTransformerLayer(in.model, o);
+  double attention_flops = 0;  // executed, forward + backward, one layer and micro-batch
+  int kernels = 0;
+  for (const auto* pass : {&layer.forward, &layer.backward}) {
+    for (const ops::Op& op : *pass) {
+      if (op.kind != ops::OpKind::kFlashAttention) continue;
+      attention_flops += ops::ExecutedFlops(op);
+      ++kernels;
+    }
+  }
+  ASSERT_EQ(kernels, 2);
+  const double peak = 312e12;
+  const double expected = 2 * 8 * attention_flops * (1 / 0.325 - 1 / 0.6) / peak;
+  EXPECT_NEAR(triton->step_time_s - base->step_time_s, expected, 1e-9 + 1e-6 * expected);
+  EXPECT_GT(expected, 1e-3);  // a visible change: over a millisecond
+}
+
 TEST(SimulateStepTest, FlopsMatchNarayananClosedForms) {
   // Model FLOPs 72*B*s*l*h^2*(1 + s/(6h) + V/(12lh)); with full recompute the hardware FLOPs are
   // 96*B*s*l*h^2*(1 + s/(6h) + V/(16lh)) (Narayanan et al. 2021, appendix).

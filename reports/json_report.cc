@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "plan/cost.h"
 #include "reports/reports.h"
 
 namespace foresight::reports {
@@ -59,6 +60,8 @@ Json PlanJson(const scenarios::Scenario& s, const plan::StepResult& r) {
       {"schedule", std::string(plan::ScheduleName(p.schedule))},
       {"recompute", std::string(plan::RecomputeName(p.recompute))},
       {"flash_attention", p.flash_attention},
+      {"attention_kernel", p.attention_kernel.empty() ? "default" : p.attention_kernel},
+      {"attention_efficiency", plan::AttentionEfficiencyFor(p, s.hardware.gpu)},
       {"fusion",
        {{"preset", p.fusion_preset},
         {"bias_gelu", f.bias_gelu},

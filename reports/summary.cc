@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "plan/cost.h"
 #include "reports/reports.h"
 
 namespace foresight::reports {
@@ -76,6 +77,13 @@ std::string OffloadText(const plan::Plan& p) {
   return what.empty() ? what : ", offload " + what + " to cpu";
 }
 
+// " (triton_flash, 32.5% of peak)" for a named attention kernel; nothing for the default.
+std::string AttentionKernelText(const plan::Plan& p, const hw::GpuSpec& gpu) {
+  if (p.attention_kernel.empty()) return "";
+  return " (" + p.attention_kernel +
+         Format(", %.1f%% of peak)", plan::AttentionEfficiencyFor(p, gpu) * 100);
+}
+
 }  // namespace
 
 std::string RenderSummary(const scenarios::Scenario& s, const plan::StepResult& r) {
@@ -99,8 +107,9 @@ std::string RenderSummary(const scenarios::Scenario& s, const plan::StepResult& 
             ? " (" + std::to_string(plan::RecomputedLayersPerStage(m, p)) + " layers per stage)"
             : std::string()) +
        (p.zero > 0 ? ", zero " + std::to_string(p.zero) : std::string()) + OffloadText(p) +
-       (p.flash_attention ? ", flash attention" : ", unfused attention") + ", fusion " +
-       p.fusion_preset + ", " + std::string(DtypeName(s.training.dtype)) + "\n\n";
+       (p.flash_attention ? ", flash attention" + AttentionKernelText(p, s.hardware.gpu)
+                          : ", unfused attention") +
+       ", fusion " + p.fusion_preset + ", " + std::string(DtypeName(s.training.dtype)) + "\n\n";
 
   o += "  step time              " + Seconds(r.step_time_s) + "\n";
   o += "  throughput             " + Grouped(r.tokens_per_s) + " tokens/s, " +

@@ -51,7 +51,8 @@ TEST(ScenarioErrorsTest, UnknownKeySuggestsTheClosest) {
   // from 'tp' and from 'pp'; the tie goes to the first valid key, 'tp'.
   EXPECT_EQ(LoadError(std::string(kBase) + "  tpp: 2\n"),
             "s.yaml:9:3: unknown key 'tpp' in plan; valid keys: tp, pp, dp, vpp, schedule, "
-            "recompute, flash_attention, fusion, overlap, grad_bucket_bytes, recompute_layers, "
+            "recompute, flash_attention, attention_kernel, fusion, overlap, grad_bucket_bytes, "
+            "recompute_layers, "
             "zero, offload, layers_per_stage, first_stage_layers, last_stage_layers, "
             "sequence_parallel, cp, cp_comm, ep; did you mean 'tp'?");
   // Line 1 "modle:" at column 1; 'modle' is one transposition from 'model'.
@@ -209,6 +210,31 @@ plan:
   EXPECT_THAT(e, StartsWith("s.yaml:12:7: plan.tp: tp=3 does not divide heads=32"));
   EXPECT_THAT(e, HasSubstr("; valid tp: 1, 2, 4, 8, 16, 32\n"));
   EXPECT_THAT(e, HasSubstr("\ns.yaml:12:7: plan.tp: "));
+}
+
+TEST(ScenarioErrorsTest, AttentionKernelMustBeNamedByTheProfile) {
+  // Line 9 "  attention_kernel: flash4": the value starts at column 21. dgx-h100 lists flash1,
+  // flash2, flash3 and triton_flash (models/hw/catalog/dgx-h100.yaml).
+  EXPECT_EQ(LoadError(std::string(kBase) + "  attention_kernel: flash4\n"),
+            "s.yaml:9:21: plan.attention_kernel: 'flash4' is not an attention kernel of the "
+            "hardware profile dgx-h100; valid: flash1, flash2, flash3, triton_flash; add "
+            "gpu.attention_kernels.flash4 (fraction of peak) to the profile or "
+            "cluster.overrides, or remove attention_kernel to use gpu.attention_efficiency");
+  // With unfused attention the kernel name has nothing to apply to.
+  EXPECT_THAT(
+      LoadError(std::string(kBase) + "  flash_attention: false\n  attention_kernel: flash2\n"),
+      StartsWith("s.yaml:10:21: plan.attention_kernel: names the fused-attention kernel "
+                 "'flash2', but flash_attention is false"));
+  // A kernel added by cluster.overrides is accepted.
+  Result<Scenario> ok = LoadScenarioText(
+      "model: {preset: llama3-8b}\n"
+      "cluster: {hardware: dgx-h100, overrides: {gpu.attention_kernels.mine: 0.5}}\n"
+      "training: {global_batch: 16}\n"
+      "plan: {tp: 2, attention_kernel: mine}\n",
+      "s.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.error().ToString();
+  EXPECT_EQ(ok->plan.attention_kernel, "mine");
+  EXPECT_EQ(ok->hardware.gpu.attention_kernels.at("mine"), 0.5);
 }
 
 TEST(ScenarioErrorsTest, PpMustDivideLayers) {

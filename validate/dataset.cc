@@ -192,6 +192,14 @@ Result<Dataset> ParseMeasuredRuns(const std::vector<std::string_view>& lines, st
             path, line_no, c->column,
             "expected flash_attention true or false, found '" + std::string(c->text) + "'");
     }
+    if (const Cell* c = cell("attention_kernel")) {
+      if (!c->text.empty() && !row.conventions.flash_attention)
+        return Error::At(path, line_no, c->column,
+                         "attention_kernel '" + std::string(c->text) +
+                             "' names a fused-attention kernel; expected flash_attention true "
+                             "on this row (the default is false)");
+      row.conventions.attention_kernel = std::string(c->text);
+    }
     if (const Cell* c = cell("dtype")) {
       const auto dtype = ParseDtype(c->text);
       if (!dtype)
@@ -247,9 +255,9 @@ const std::vector<std::string_view>& RequiredColumns() {
 }
 
 const std::vector<std::string_view>& OptionalColumns() {
-  static const std::vector<std::string_view> kColumns = {"vocab",     "vocab_multiple",  "schedule",
-                                                         "recompute", "flash_attention", "dtype",
-                                                         "sharding",  "hardware",        "source"};
+  static const std::vector<std::string_view> kColumns = {
+      "vocab", "vocab_multiple", "schedule", "recompute", "flash_attention", "attention_kernel",
+      "dtype", "sharding",       "hardware", "source"};
   return kColumns;
 }
 

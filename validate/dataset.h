@@ -12,13 +12,15 @@
 //    measured_step_seconds. Optional: vocab (before padding, default 50257), vocab_multiple
 //    (Megatron padding to a multiple of this times tp, default 128),
 //    schedule (1f1b|gpipe), recompute (none|selective|full), flash_attention (true|false),
-//    dtype (fp32|tf32|bf16|fp16|fp8), sharding (none|full_shard|shard_grad_op: how the
-//    data-parallel replicas share model states, calibrate::DpSharding; default none), hardware
-//    (catalog name or profile YAML path, relative to the dataset's folder), source (free text:
-//    where the measurement comes from). Defaults of schedule/recompute/flash_attention/dtype are
-//    the StepConventions defaults (1f1b, full, false, fp16). Cells may not contain commas (no
-//    quoting). gpus must equal tp * pp * dp. The model is GPT-style (ffn 4 * hidden, kv_heads =
-//    heads), as in calibrate::StepInputFor.
+//    attention_kernel (a name from the hardware profile's gpu.attention_kernels, e.g.
+//    triton_flash; needs flash_attention true; empty cell = the profile's default), dtype
+//    (fp32|tf32|bf16|fp16|fp8), sharding (none|full_shard|shard_grad_op: how the data-parallel
+//    replicas share model states, calibrate::DpSharding; default none), hardware (catalog name or
+//    profile YAML path, relative to the dataset's folder), source (free text: where the measurement
+//    comes from). Defaults of schedule/recompute/flash_attention/dtype are the StepConventions
+//    defaults (1f1b, full, false, fp16). Cells may not contain commas (no quoting). gpus must equal
+//    tp * pp * dp. The model is GPT-style (ffn 4 * hidden, kv_heads = heads), as in
+//    calibrate::StepInputFor.
 // Errors carry file:line:column and say what was expected. O(file size).
 #pragma once
 

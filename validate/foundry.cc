@@ -322,9 +322,11 @@ Result<Dataset> ParseFoundryTables(std::string_view text, const std::string& pat
     conv.vocab = model.vocab;
     conv.vocab_multiple = 1;  // 50368 is used as is (a multiple of 64 already)
     conv.recompute = flags[0] ? plan::Recompute::kFull : plan::Recompute::kNone;
-    // "our models use Flash Attention" (benchmarking/README.md, HFU); the yamls set
-    // attn_impl triton (FlashAttention in Triton) or flash.
+    // "our models use Flash Attention" (benchmarking/README.md, HFU): submit_benchmarks.py sets
+    // model.attn_impl from --attn_impl, default 'triton', i.e. llm-foundry's
+    // flash_attn_triton.py, Tri Dao's experimental FlashAttention in Triton (pre-MLIR Triton).
     conv.flash_attention = true;
+    conv.attention_kernel = "triton_flash";
     calibrate::StepRow& s = row.step;
     s.line = line_no;
     s.gpus = gpus;

@@ -82,6 +82,8 @@ TEST(FoundryImport, RealFile) {
   EXPECT_EQ(r->conventions.recompute, plan::Recompute::kFull);
   EXPECT_EQ(r->conventions.dtype, Dtype::kBf16);
   EXPECT_TRUE(r->conventions.flash_attention);
+  // submit_benchmarks.py's --attn_impl default 'triton': llm-foundry's flash_attn_triton.py.
+  EXPECT_EQ(r->conventions.attention_kernel, "triton_flash");
   EXPECT_EQ(r->conventions.vocab, 50368);
   // Line 119: 7b, 2048, 8 A100 80GB, global 96 x 2048 = 196,608 T at 37,130 T/s = 5.29513 s.
   r = by_line.at(119);

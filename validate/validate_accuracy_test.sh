@@ -9,9 +9,10 @@
 # the model improves.
 # Second, independent dataset: MosaicML llm-foundry's throughput tables (FSDP on H100 and A100,
 # held out, nothing fitted; catalog profile of each row's GPU), every 8th row (27 of 216).
-# Today (2026-12-02, fp8 cast kernels and fp8 GEMM ceiling): MAPE 26.88%, worst 62.92% (every
-# row too fast, docs/validation.md "llm-foundry"; 27.26% on 2026-12-01). Bars: MAPE 27.5%,
-# worst 64%.
+# Today (2026-12-02, attention priced per implementation: the runs' Triton FlashAttention at
+# its published FlashAttention-v1 figure): MAPE 16.84%, worst 36.89% (every row too fast,
+# docs/validation.md "llm-foundry"; 26.88% before, 27.26% on 2026-12-01). Bars: MAPE 17.5%,
+# worst 38%.
 # Run from the repository root:
 #   bash validate/validate_accuracy_test.sh build/dev/cli/foresight
 set -euo pipefail
@@ -23,6 +24,6 @@ profile=calibrate/profiles/a100-vtrain.yaml
 "$bin" validate "$data/ground_truth_single.csv" --hardware "$profile" --max-rows 24 \
   --max-mape 6.5 --max-worst 16 | tail -n 12
 # The A100 40GB rows name calibrate/profiles/a100-40gb-roce.yaml relative to the repository root.
-"$bin" validate ../shared/data/llm-foundry/benchmarks.md --max-rows 27 --max-mape 27.5 \
-  --max-worst 64 | grep -A1 '^overall'
+"$bin" validate ../shared/data/llm-foundry/benchmarks.md --max-rows 27 --max-mape 17.5 \
+  --max-worst 38 | grep -A1 '^overall'
 echo "validate_accuracy: within the bars"

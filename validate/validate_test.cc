@@ -92,6 +92,12 @@ TEST(ValidateDataset, StrictErrorsNameLineAndColumn) {
   EXPECT_NE(ErrorOf("schedule," + header + "zigzag,24,2048,16,2048,8,2,2,2,64,4,1\n")
                 .find("expected schedule 1f1b or gpipe"),
             std::string::npos);
+  // attention_kernel without flash_attention true: blamed on the attention_kernel cell, which
+  // starts at column 1 of line 2.
+  const std::string kernel =
+      ErrorOf("attention_kernel," + header + "triton_flash,24,2048,16,2048,8,2,2,2,64,4,1\n");
+  EXPECT_NE(kernel.find("runs.csv:2:1"), std::string::npos) << kernel;
+  EXPECT_NE(kernel.find("expected flash_attention true"), std::string::npos) << kernel;
   EXPECT_NE(ErrorOf("# only comments\n").find("empty dataset"), std::string::npos);
   EXPECT_NE(ErrorOf(header).find("no rows"), std::string::npos);
 }
@@ -176,6 +182,33 @@ TEST(ValidateRun, GeneralFormatMatchesVtrainRow) {
   EXPECT_EQ(a->rows[0].parallelism, "pp");
   // Signed error by definition: (predicted - measured) / measured.
   EXPECT_DOUBLE_EQ(b->rows[0].error, (b->rows[0].predicted_s - 0.372160408) / 0.372160408);
+}
+
+TEST(ValidateRun, AttentionKernelColumnReachesThePlan) {
+  // The same flash-attention run with and without attention_kernel: the named kernel is the
+  // slower FlashAttention-v1 figure (0.325 < 0.6 on dgx-a100-80gb), so the prediction grows;
+  // an unknown name is an error naming the row.
+  const std::string header =
+      "layers,hidden,heads,seq_len,gpus,tp,pp,dp,global_batch,micro_batch,"
+      "measured_step_seconds,flash_attention,attention_kernel,hardware\n";
+  auto d = ParseDataset(header + "4,2048,16,4096,8,1,1,8,16,2,1.0,true,,dgx-a100-80gb\n" +
+                            "4,2048,16,4096,8,1,1,8,16,2,1.0,true,triton_flash,dgx-a100-80gb\n",
+                        "runs.csv");
+  ASSERT_TRUE(d.ok()) << d.error().ToString();
+  EXPECT_EQ(d->rows[0].conventions.attention_kernel, "");
+  EXPECT_EQ(d->rows[1].conventions.attention_kernel, "triton_flash");
+  auto r = RunValidation(*d, Options{});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_GT(r->rows[1].predicted_s, r->rows[0].predicted_s);
+
+  auto bad = ParseDataset(header + "4,2048,16,4096,8,1,1,8,16,2,1.0,true,flash9,dgx-a100-80gb\n",
+                          "runs.csv");
+  ASSERT_TRUE(bad.ok()) << bad.error().ToString();
+  auto e = RunValidation(*bad, Options{});
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().ToString().find("runs.csv:2:"), std::string::npos) << e.error().ToString();
+  EXPECT_NE(e.error().ToString().find("'flash9' is not an attention kernel"), std::string::npos)
+      << e.error().ToString();
 }
 
 TEST(ValidateRender, SvgGeometry) {

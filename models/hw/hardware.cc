@@ -74,6 +74,15 @@ void ReadGpu(MapReader r, GpuSpec& gpu) {
   }
   r.Read("attention_efficiency", gpu.attention_efficiency, kOptional, kFraction);
   {
+    MapReader kernels = r.Section("attention_kernels", kOptional);
+    for (const std::string& name : kernels.Keys()) {
+      double efficiency = 0;
+      kernels.Read(name, efficiency, kRequired, kFraction);
+      gpu.attention_kernels[name] = efficiency;
+    }
+    kernels.Finish();
+  }
+  {
     MapReader memory = r.Section("memory", kOptional);
     memory.Read("max_efficiency", gpu.memory.max_efficiency, kOptional, kFraction);
     memory.Read("bytes_half", gpu.memory.bytes_half, kOptional, kNonNegative);

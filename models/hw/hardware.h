@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,8 +63,12 @@ struct GpuSpec {
   std::int32_t sm_count = 0;
   double kernel_launch_seconds = 0;  // fixed overhead per kernel
   GemmEfficiency gemm;
-  // Fraction of peak reached by fused (flash) attention kernels.
+  // Fraction of peak reached by fused (flash) attention kernels: the default kernel's, used
+  // unless the plan names one (plan.attention_kernel).
   double attention_efficiency = 0.6;
+  // Named fused-attention implementations and their fraction of peak (gpu.attention_kernels,
+  // e.g. flash2, flash3, triton_flash); the catalog cites each value. Ordered by name.
+  std::map<std::string, double> attention_kernels;
   MemoryEfficiency memory;
   Interference interference;
 
@@ -197,7 +202,7 @@ struct HardwareOverride {
 //   gpu: {name, peak_flops_per_s: {fp32, tf32, bf16, fp16, fp8?}, memory_bytes,
 //         hbm_bandwidth_bytes_per_s, sm_count, kernel_launch_seconds?,
 //         gemm?: {max_efficiency?, tile_m?, tile_n?, k_half?, fp8_max_efficiency?},
-//         attention_efficiency?,
+//         attention_efficiency?, attention_kernels?: {NAME: fraction, ...},
 //         memory?: {max_efficiency?, bytes_half?},
 //         interference?: {compute_slowdown? (>= 0), comm_slowdown? (>= 0)}}
 //   node: {gpus_per_node, scale_up: LINK, pcie: LINK}

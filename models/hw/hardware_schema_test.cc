@@ -81,7 +81,7 @@ TEST(SchemaTest, UnknownKeyIsReportedAtTheKeyWithTheValidKeys) {
   EXPECT_EQ(error.message,
             "unknown key 'sm_cuont' in gpu; valid keys: name, peak_flops_per_s, memory_bytes, "
             "hbm_bandwidth_bytes_per_s, sm_count, kernel_launch_seconds, gemm, "
-            "attention_efficiency, memory, interference");
+            "attention_efficiency, attention_kernels, memory, interference");
 }
 
 TEST(SchemaTest, UnknownTopLevelKey) {
@@ -162,6 +162,30 @@ TEST(SchemaTest, OutOfRangeValues) {
   EXPECT_EQ(error.message, "memory.fragmentation_fraction must be in [0, 1), found 1");
 }
 
+TEST(SchemaTest, AttentionKernelsAreNamesChosenByTheUser) {
+  Result<HardwareProfile> hw = ParseHardware(
+      WithLine(7, "  sm_count: 4\n  attention_kernels: {mine: 0.45, flash2: 0.35}"), "hw.yaml");
+  ASSERT_TRUE(hw.ok()) << hw.error().ToString();
+  ASSERT_EQ(hw->gpu.attention_kernels.size(), 2u);
+  EXPECT_EQ(hw->gpu.attention_kernels.at("mine"), 0.45);
+  EXPECT_EQ(hw->gpu.attention_kernels.at("flash2"), 0.35);
+  EXPECT_TRUE(ParseHardware(kMinimal, "hw.yaml")->gpu.attention_kernels.empty());
+
+  // Line 8 is "  attention_kernels: {mine: 0.45, flash2: 1.2}": "  attention_kernels: {" is 22
+  // characters, "mine: 0.45, " 12 and "flash2: " 8, so the bad value is in column 43.
+  Error error =
+      ParseError(WithLine(7, "  sm_count: 4\n  attention_kernels: {mine: 0.45, flash2: 1.2}"));
+  EXPECT_EQ(error.line, 8);
+  EXPECT_EQ(error.column, 43);
+  EXPECT_EQ(error.message, "gpu.attention_kernels.flash2 must be in (0, 1], found 1.2");
+  error = ParseError(WithLine(7, "  sm_count: 4\n  attention_kernels: {mine: fast}"));
+  EXPECT_THAT(error.message, HasSubstr("gpu.attention_kernels.mine: expected a finite number"));
+  error = ParseError(WithLine(7, "  sm_count: 4\n  attention_kernels: {a: 0.3, a: 0.4}"));
+  EXPECT_EQ(error.message, "duplicate key 'a' in gpu.attention_kernels");
+  error = ParseError(WithLine(7, "  sm_count: 4\n  attention_kernels: [0.3]"));
+  EXPECT_THAT(error.message, HasSubstr("gpu.attention_kernels: expected a map"));
+}
+
 TEST(SchemaTest, ReservedMemoryMustLeaveRoom) {
   const Error error = ParseError(std::string(kMinimal) + "memory: {reserved_bytes: 2e9}\n");
   EXPECT_EQ(error.line, 15);
@@ -197,7 +221,8 @@ TEST(OverrideSchemaTest, BadPathIsReportedAtTheOverrideWithTheValidKeys) {
   EXPECT_EQ(error.message,
             "override 'gpu.memry_bytes': unknown key 'memry_bytes' in gpu; valid keys: name, "
             "peak_flops_per_s, memory_bytes, hbm_bandwidth_bytes_per_s, sm_count, "
-            "kernel_launch_seconds, gemm, attention_efficiency, memory, interference");
+            "kernel_launch_seconds, gemm, attention_efficiency, attention_kernels, memory, "
+            "interference");
 }
 
 TEST(OverrideSchemaTest, BadPathThroughANewSection) {

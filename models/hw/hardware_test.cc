@@ -154,9 +154,28 @@ TEST(CatalogTest, EveryNumberHasASourceComment) {
       previous = line;
     }
   }
-  // 41 numeric keys per entry (the full schema), and gemm.fp8_max_efficiency in the three entries
-  // with a published fp8 matmul ceiling (H100, H200, B200).
-  EXPECT_EQ(numbers, 4 * 41 + 3);
+  // 41 numeric keys per entry (the full schema), gemm.fp8_max_efficiency in the three entries
+  // with a published fp8 matmul ceiling (H100, H200, B200), and the named attention kernels:
+  // 3 on A100 (flash1, flash2, triton_flash), 4 on H100 and H200 (and flash3), none on B200.
+  EXPECT_EQ(numbers, 4 * 41 + 3 + 3 + 4 + 4);
+}
+
+TEST(CatalogTest, AttentionKernelsFromPublishedFigures) {
+  // FlashAttention-2 paper (arXiv:2307.08691), abstract: FlashAttention reaches 25-40% of the
+  // peak, FlashAttention-2 50-73% on A100; FlashAttention-3 paper (arXiv:2407.08608):
+  // FlashAttention-2 35% on H100, and v1 taken at half of that ("around 2x").
+  const HardwareProfile a100 = *LoadHardware("dgx-a100-80gb");
+  EXPECT_DOUBLE_EQ(a100.gpu.attention_kernels.at("flash1"), (0.25 + 0.40) / 2);
+  EXPECT_DOUBLE_EQ(a100.gpu.attention_kernels.at("triton_flash"), (0.25 + 0.40) / 2);
+  EXPECT_EQ(a100.gpu.attention_kernels.at("flash2"), a100.gpu.attention_efficiency);
+  for (const char* name : {"dgx-h100", "dgx-h200"}) {
+    const HardwareProfile h = *LoadHardware(name);
+    EXPECT_DOUBLE_EQ(h.gpu.attention_kernels.at("flash2"), 0.35) << name;
+    EXPECT_DOUBLE_EQ(h.gpu.attention_kernels.at("flash1"), 0.35 / 2) << name;
+    EXPECT_DOUBLE_EQ(h.gpu.attention_kernels.at("triton_flash"), 0.35 / 2) << name;
+    EXPECT_EQ(h.gpu.attention_kernels.at("flash3"), h.gpu.attention_efficiency) << name;
+  }
+  EXPECT_TRUE(LoadHardware("dgx-b200")->gpu.attention_kernels.empty());
 }
 
 TEST(CatalogTest, EmbeddedTextIsTheFileOnDisk) {

@@ -221,6 +221,16 @@ MapReader MapReader::Section(std::string_view key, Need need) {
   return MapReader(*ctx_, *value, path, key_mark, /*present=*/true);
 }
 
+std::vector<std::string> MapReader::Keys() {
+  std::vector<std::string> keys;
+  if (ctx_->failed() || !present()) return keys;
+  for (const auto& entry : node_) {
+    if (!entry.first.IsScalar()) continue;
+    keys.push_back(entry.first.Scalar());
+  }
+  return keys;
+}
+
 void MapReader::Fail(std::string_view key, const std::string& message) {
   const std::optional<Entry> entry = Find(key);
   const std::string path = PathOf(key);

@@ -94,6 +94,11 @@ class MapReader {
   // reads leave their destinations at their defaults.
   MapReader Section(std::string_view key, Need need);
 
+  // The keys of this mapping, in file order (for mappings whose keys are names chosen by the
+  // user, such as gpu.attention_kernels); read each one to accept it. Non-string keys are left
+  // for Finish() to report. Empty for an absent section or after an error.
+  std::vector<std::string> Keys();
+
   // Reports `message` at the value of `key` (which must have been read).
   void Fail(std::string_view key, const std::string& message);
 
