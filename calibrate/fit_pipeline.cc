@@ -184,8 +184,9 @@ Status ReadInput(const std::string& path, Inputs& in, std::vector<std::string>& 
   }
   return Error::At(path, 1, 1,
                    "cannot tell what this file holds; expected a foresight measurement file, "
-                   "nccl-tests output, a busbw summary, a vTrain all-reduce CSV or a step-time "
-                   "table");
+                   "nccl-tests output, a busbw summary, a vTrain all-reduce CSV, a step-time "
+                   "table, or (read by `foresight calibrate fit`) a measured-runs CSV or "
+                   "llm-foundry table");
 }
 
 std::string Provenance(const FitSection& s) {
@@ -217,11 +218,16 @@ void Record(FitSection section, const std::set<std::string>& files, FitOutput& o
 Result<FitOutput> RunCalibrationFit(const FitRequest& request) {
   auto base = hw::LoadHardware(request.base);
   if (!base.ok()) return base.error();
-  if (request.files.empty()) return Error{"no input files given", "", 0, 0};
+  if (request.files.empty() && request.step_datasets.empty()) {
+    return Error{"no input files given", "", 0, 0};
+  }
   Inputs in;
   FitOutput out;
   for (const std::string& path : request.files) {
     if (Status s = ReadInput(path, in, out.inputs); !s.ok()) return s.error();
+  }
+  for (const StepTableWithConventions& d : request.step_datasets) {
+    out.inputs.push_back(d.table.path + ": " + d.kind);
   }
   hw::HardwareProfile profile = *base;
   ProfileComments comments;
@@ -287,8 +293,14 @@ Result<FitOutput> RunCalibrationFit(const FitRequest& request) {
     host.quality = ComputeQuality(host.points);
     Record(std::move(host), in.host_files, out, comments);
   }
-  if (!in.steps.empty()) {
-    auto fit = FitStepTimes(in.steps, profile, request.step);
+  if (!in.steps.empty() || !request.step_datasets.empty()) {
+    std::vector<StepTableWithConventions> tables;
+    for (const StepTable& t : in.steps) {
+      tables.push_back(
+          {t, std::vector<StepConventions>(t.rows.size(), request.step.conventions), ""});
+    }
+    for (const StepTableWithConventions& d : request.step_datasets) tables.push_back(d);
+    auto fit = FitStepTimes(tables, profile, request.step);
     if (!fit.ok()) return fit.error();
     profile = fit->profile;
     Record(std::move(fit->section), {}, out, comments);

@@ -32,6 +32,10 @@ struct FitRequest {
   std::string name;          // name of the new profile; empty = "<base name>-calibrated"
   std::string command_line;  // recorded in the YAML header and the report
   StepFitOptions step;
+  // Step-time rows with their own conventions, already read by the caller (the measured-runs
+  // CSV and llm-foundry tables of validate/dataset.h; `foresight calibrate fit` reads them),
+  // fitted together with the step tables among `files`.
+  std::vector<StepTableWithConventions> step_datasets;
   RobustOptions robust;
   std::size_t report_points_per_section = 400;  // per-point rows in the report (0 = all)
 };

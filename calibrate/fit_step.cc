@@ -185,15 +185,31 @@ Result<plan::StepInput> StepInputFor(const StepRow& row, const std::string& path
   return in;
 }
 
+namespace {
+// Every k-th row keeps at most max_rows of n (all when max_rows = 0).
+std::size_t SubsampleStride(std::size_t n, std::size_t max_rows) {
+  return max_rows == 0 || n <= max_rows ? 1 : (n + max_rows - 1) / max_rows;
+}
+}  // namespace
+
 std::vector<StepRow> SubsampleRows(const std::vector<StepRow>& rows, std::size_t max_rows) {
-  if (max_rows == 0 || rows.size() <= max_rows) return rows;
-  const std::size_t k = (rows.size() + max_rows - 1) / max_rows;
+  const std::size_t k = SubsampleStride(rows.size(), max_rows);
+  if (k == 1) return rows;
   std::vector<StepRow> out;
   for (std::size_t i = 0; i < rows.size(); i += k) out.push_back(rows[i]);
   return out;
 }
 
 Result<StepFitResult> FitStepTimes(const std::vector<StepTable>& tables,
+                                   const hw::HardwareProfile& base, const StepFitOptions& options) {
+  std::vector<StepTableWithConventions> with;
+  for (const StepTable& t : tables) {
+    with.push_back({t, std::vector<StepConventions>(t.rows.size(), options.conventions), ""});
+  }
+  return FitStepTimes(with, base, options);
+}
+
+Result<StepFitResult> FitStepTimes(const std::vector<StepTableWithConventions>& tables,
                                    const hw::HardwareProfile& base, const StepFitOptions& options) {
   auto problem = std::make_shared<StepProblem>();
   for (const std::string& name : options.parameters) {
@@ -216,10 +232,17 @@ Result<StepFitResult> FitStepTimes(const std::vector<StepTable>& tables,
   FitSection section;
   section.title = "step time (end-to-end, plan::SimulateStep)";
   section.model = "T_step = SimulateStep(row; profile with the fitted parameters)";
-  for (const StepTable& table : tables) {
+  bool uniform = true;  // every row under options.conventions (the step-table format)
+  for (const StepTableWithConventions& with : tables) {
+    const StepTable& table = with.table;
+    FS_CHECK(with.conventions.size() == table.rows.size(), "one conventions entry per row");
     section.sources.push_back(table.path);
-    for (const StepRow& row : SubsampleRows(table.rows, options.max_rows)) {
-      auto input = StepInputFor(row, table.path, base, options.conventions);
+    const std::size_t k = SubsampleStride(table.rows.size(), options.max_rows);
+    for (std::size_t i = 0; i < table.rows.size(); i += k) {
+      const StepRow& row = table.rows[i];
+      const StepConventions& conventions = with.conventions[i];
+      uniform = uniform && with.kind.empty();
+      auto input = StepInputFor(row, table.path, base, conventions);
       if (!input.ok()) return input.error();
       problem->inputs.push_back(std::move(*input));
       problem->measured.push_back(row.step_seconds);
@@ -316,20 +339,30 @@ Result<StepFitResult> FitStepTimes(const std::vector<StepTable>& tables,
                 100 * result.before.mape, 100 * result.before.median_abs_rel,
                 100 * result.before.worst_abs_rel);
   section.notes.push_back(before);
+  for (const StepTableWithConventions& with : tables) {
+    if (!with.kind.empty()) section.notes.push_back(with.table.path + ": " + with.kind);
+  }
   const StepConventions& c = options.conventions;
-  section.notes.push_back(
-      "conventions: GPT (ffn 4h, gelu, layernorm, tied embeddings), vocab " +
-      std::to_string(c.vocab) + " padded to a multiple of " + std::to_string(c.vocab_multiple) +
-      "*tp, recompute " + std::string(plan::RecomputeName(c.recompute)) + ", schedule " +
-      std::string(plan::ScheduleName(c.schedule)) + ", flash attention " +
-      (c.flash_attention ? "on" : "off") + ", dtype " + std::string(DtypeName(c.dtype)) +
-      (c.sharding == DpSharding::kNone
-           ? ", one DP gradient all-reduce after the backward (no bucketing, no overlap)"
-           : std::string(", FSDP ") +
-                 (c.sharding == DpSharding::kFullShard ? "FULL_SHARD (zero 3)"
-                                                       : "SHARD_GRAD_OP (zero 2)") +
-                 ", per-block parameter all-gathers and gradient reduce-scatters overlapped") +
-      ", pipeline sends blocking the compute stream");
+  if (!uniform) {
+    section.notes.push_back(
+        "conventions: GPT (ffn 4h, gelu, layernorm, tied embeddings); recompute, flash "
+        "attention and its kernel, dtype, sharding and vocabulary per row, from the dataset "
+        "(docs/validation.md, \"Dataset formats\")");
+  } else {
+    section.notes.push_back(
+        "conventions: GPT (ffn 4h, gelu, layernorm, tied embeddings), vocab " +
+        std::to_string(c.vocab) + " padded to a multiple of " + std::to_string(c.vocab_multiple) +
+        "*tp, recompute " + std::string(plan::RecomputeName(c.recompute)) + ", schedule " +
+        std::string(plan::ScheduleName(c.schedule)) + ", flash attention " +
+        (c.flash_attention ? "on" : "off") + ", dtype " + std::string(DtypeName(c.dtype)) +
+        (c.sharding == DpSharding::kNone
+             ? ", one DP gradient all-reduce after the backward (no bucketing, no overlap)"
+             : std::string(", FSDP ") +
+                   (c.sharding == DpSharding::kFullShard ? "FULL_SHARD (zero 3)"
+                                                         : "SHARD_GRAD_OP (zero 2)") +
+                   ", per-block parameter all-gathers and gradient reduce-scatters overlapped") +
+        ", pipeline sends blocking the compute stream");
+  }
   if (options.max_rows > 0)
     section.notes.push_back("rows subsampled: every k-th row, at most " +
                             std::to_string(options.max_rows) + " per table");

@@ -103,4 +103,17 @@ struct StepFitResult {
 Result<StepFitResult> FitStepTimes(const std::vector<StepTable>& tables,
                                    const hw::HardwareProfile& base, const StepFitOptions& options);
 
+// A step table whose rows carry their own conventions (the measured-runs CSV and the
+// llm-foundry tables that `foresight validate` reads, given to `calibrate fit`):
+// conventions[i] applies to table.rows[i]; `kind` says where the rows came from (report).
+struct StepTableWithConventions {
+  StepTable table;
+  std::vector<StepConventions> conventions;
+  std::string kind;
+};
+
+// The same fit over tables with per-row conventions (options.conventions is not used).
+Result<StepFitResult> FitStepTimes(const std::vector<StepTableWithConventions>& tables,
+                                   const hw::HardwareProfile& base, const StepFitOptions& options);
+
 }  // namespace foresight::calibrate

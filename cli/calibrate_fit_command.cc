@@ -8,7 +8,11 @@
 #include <vector>
 
 #include "base/dtype.h"
+#include "calibrate/detect.h"
 #include "calibrate/fit_pipeline.h"
+#include "validate/dataset.h"
+#include "validate/foundry.h"
+#include "validate/validate.h"
 
 namespace foresight::cli {
 namespace {
@@ -26,6 +30,8 @@ struct FitArgs {
   bool step_above_base = false;
   std::string step_dtype = "fp16";
   std::int64_t step_vocab = 50257;
+  std::string section;        // measured-runs / llm-foundry inputs: only this section
+  std::int64_t max_gpus = 0;  // ... and only rows with at most this many GPUs
 };
 
 bool WriteFile(const std::string& path, const std::string& text) {
@@ -49,12 +55,51 @@ std::string CommandLine(const FitArgs& a, const CLI::App& fit) {
   if (a.step_above_base) s << " --step-allow-above-base";
   if (fit.count("--step-dtype")) s << " --step-dtype " << a.step_dtype;
   if (fit.count("--step-vocab")) s << " --step-vocab " << a.step_vocab;
+  if (!a.section.empty()) s << " --section \"" << a.section << "\"";
+  if (a.max_gpus > 0) s << " --max-gpus " << a.max_gpus;
   return s.str();
+}
+
+// Splits the inputs: files `calibrate fit` reads itself stay in request.files; measured-runs
+// CSVs and llm-foundry tables (what `foresight validate` reads, each row with its own
+// conventions) become request.step_datasets, filtered by --section / --max-gpus.
+Status SplitInputs(const FitArgs& a, calibrate::FitRequest& request) {
+  for (const std::string& path : a.files) {
+    std::ifstream stream(path, std::ios::binary);
+    std::ostringstream text;
+    if (stream) text << stream.rdbuf();
+    const std::string body = text.str();
+    const bool dataset = stream && calibrate::DetectKind(body) == calibrate::InputKind::kUnknown &&
+                         (validate::LooksLikeFoundryTables(body) ||
+                          body.find("measured_step_seconds") != std::string::npos);
+    if (!dataset) {
+      request.files.push_back(path);  // the pipeline reads it (or reports why not)
+      continue;
+    }
+    auto parsed = validate::LoadDataset(path);
+    if (!parsed.ok()) return parsed.error();
+    validate::Options filter;
+    if (!a.section.empty()) filter.sections = {a.section};
+    filter.max_gpus = a.max_gpus;
+    auto table = validate::StepTableFor(*parsed, filter, a.base);
+    if (!table.ok()) return table.error();
+    request.step_datasets.push_back(std::move(*table));
+  }
+  if ((!a.section.empty() || a.max_gpus > 0) && request.step_datasets.empty()) {
+    return Error{
+        "--section and --max-gpus select rows of measured-runs or llm-foundry inputs, "
+        "and none was given",
+        "", 0, 0};
+  }
+  return Status::Ok();
 }
 
 int RunFit(const FitArgs& a, const CLI::App& fit) {
   calibrate::FitRequest request;
-  request.files = a.files;
+  if (Status s = SplitInputs(a, request); !s.ok()) {
+    std::cerr << "error: " << s.error().ToString() << "\n";
+    return 1;
+  }
   request.base = a.base;
   request.name = a.name;
   request.command_line = CommandLine(a, fit);
@@ -125,6 +170,11 @@ void AddCalibrateFitCommand(CLI::App& calibrate, int* exit_code) {
   fit->add_option("--step-dtype", args->step_dtype, "training dtype of the step table (fp16)");
   fit->add_option("--step-vocab", args->step_vocab,
                   "vocabulary before Megatron padding (default 50257, GPT-2)");
+  fit->add_option("--section", args->section,
+                  "measured-runs / llm-foundry inputs: fit only the rows of this section");
+  fit->add_option("--max-gpus", args->max_gpus,
+                  "measured-runs / llm-foundry inputs: fit only rows with at most N GPUs "
+                  "(e.g. 8: single-node rows, keeping the multi-node ones for validation)");
   fit->callback([args, exit_code, fit] { *exit_code = RunFit(*args, *fit); });
 }
 

@@ -19,8 +19,9 @@ struct ValidateArgs {
   std::string markdown;
   std::string title;
   std::size_t max_rows = 0;
-  std::string section;
+  std::vector<std::string> sections;
   std::int64_t max_gpus = 0;
+  std::int64_t min_gpus = 0;
   double max_mape_pct = -1;
   double max_worst_pct = -1;
 };
@@ -41,8 +42,9 @@ int RunValidate(const ValidateArgs& a) {
   validate::Options options;
   options.hardware = a.hardware;
   options.max_rows = a.max_rows;
-  options.section = a.section;
+  options.sections = a.sections;
   options.max_gpus = a.max_gpus;
+  options.min_gpus = a.min_gpus;
   auto report = validate::RunValidation(*dataset, options);
   if (!report.ok()) {
     const std::string message = report.error().ToString();
@@ -97,10 +99,13 @@ CLI::App* AddValidateCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--title", args->title, "heading of the --markdown summary");
   cmd->add_option("--max-rows", args->max_rows,
                   "use at most N rows (every k-th row, deterministic; 0 = all)");
-  cmd->add_option("--section", args->section,
+  cmd->add_option("--section", args->sections,
                   "only the rows of this section (llm-foundry tables: the heading, e.g. "
-                  "'H100 80GB FP8')");
+                  "'H100 80GB FP8'); repeat for several")
+      ->allow_extra_args(false);
   cmd->add_option("--max-gpus", args->max_gpus, "only the rows with at most N GPUs (0 = all)");
+  cmd->add_option("--min-gpus", args->min_gpus,
+                  "only the rows with at least N GPUs (0 = all; e.g. 9: the multi-node rows)");
   cmd->add_option("--max-mape", args->max_mape_pct,
                   "exit 4 when the MAPE (percent) is above this bar");
   cmd->add_option("--max-worst", args->max_worst_pct,

@@ -61,5 +61,21 @@ check "bad tp names file:line:column and valid tp" grep -q "bad.yaml:10:7: plan.
 "$bin" run "$tmp/missing.yaml" > /dev/null 2> "$tmp/err2.txt"
 check "missing file exits non-zero" test $? -eq 1
 
+# calibrate fit on measured runs (llm-foundry tables): the committed h100-foundry profile is what
+# its documented command writes (comment lines aside: they record the command line).
+foundry="$root/../shared/data/llm-foundry/benchmarks.md"
+if [ -f "$foundry" ]; then
+  (cd "$root" && "$bin" calibrate fit "$foundry" --base dgx-h100 --section "H100 80GB BF16" \
+    --max-gpus 8 --name h100-foundry --out "$tmp/h100-foundry.yaml" > /dev/null)
+  check "calibrate fit on llm-foundry rows reproduces h100-foundry.yaml" \
+    cmp -s <(grep -v '^ *#' "$tmp/h100-foundry.yaml") \
+    <(grep -v '^ *#' "$root/calibrate/profiles/h100-foundry.yaml")
+  (cd "$root" && "$bin" calibrate fit "$foundry" --base dgx-a100-80gb --max-gpus 8 \
+    --out "$tmp/mixed.yaml" > /dev/null 2> "$tmp/err3.txt")
+  check "calibrate fit refuses rows of another GPU (exit 1)" test $? -eq 1
+  check "calibrate fit names the row and the remedy" \
+    grep -q "benchmarks.md:[0-9]*:1: row runs on dgx-h100 but the fit's base profile is dgx-a100-80gb" "$tmp/err3.txt"
+fi
+
 echo "cli: $pass passed, $fail failed"
 test "$fail" -eq 0

@@ -183,7 +183,7 @@ TEST(FoundryValidate, SectionFilterAndCategories) {
   auto data = LoadDataset(kTables);
   ASSERT_TRUE(data.ok()) << data.error().ToString();
   Options options;
-  options.section = "H100 80GB FP8";
+  options.sections = {"H100 80GB FP8"};
   auto report = RunValidation(*data, options);
   ASSERT_TRUE(report.ok()) << report.error().ToString();
   EXPECT_EQ(report->rows.size(), 7u);
@@ -194,7 +194,7 @@ TEST(FoundryValidate, SectionFilterAndCategories) {
   ASSERT_EQ(report->by_tag[3].categories.size(), 4u);
   EXPECT_EQ(report->by_tag[3].categories[0].name, "512");
   EXPECT_EQ(report->by_tag[3].categories[3].name, "32768");
-  options.section = "H100 80GB FP16";
+  options.sections = {"H100 80GB FP16"};
   auto missing = RunValidation(*data, options);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().ToString().find("sections: 'H100 80GB BF16 (Large Scale"),

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 
 #include "models/hw/hardware.h"
@@ -37,13 +38,15 @@ std::string ParallelismMix(std::int64_t tp, std::int64_t pp, std::int64_t dp) {
   return out.empty() ? "none" : out;
 }
 
-Result<Report> RunValidation(const Dataset& dataset, const Options& options) {
-  Report report;
-  report.dataset = dataset.path;
-  report.format = dataset.format;
-  report.hardware = options.hardware;
-  report.section = options.section;
-  std::map<std::string, hw::HardwareProfile> profiles;  // by name or path
+namespace {
+std::string JoinSections(const Options& options) {
+  std::string out;
+  for (const std::string& s : options.sections) out += (out.empty() ? "" : " + ") + s;
+  return out;
+}
+}  // namespace
+
+Result<std::vector<const RunRow*>> SelectRows(const Dataset& dataset, const Options& options) {
   std::vector<const RunRow*> selected;
   std::vector<std::string> sections;  // known sections, in order of first appearance
   for (const RunRow& row : dataset.rows) {
@@ -53,20 +56,72 @@ Result<Report> RunValidation(const Dataset& dataset, const Options& options) {
     }
     if (section && std::find(sections.begin(), sections.end(), *section) == sections.end())
       sections.push_back(*section);
-    if (!options.section.empty() && (!section || *section != options.section)) continue;
+    if (!options.sections.empty() &&
+        (!section || std::find(options.sections.begin(), options.sections.end(), *section) ==
+                         options.sections.end()))
+      continue;
     if (options.max_gpus > 0 && row.step.gpus > options.max_gpus) continue;
+    if (options.min_gpus > 0 && row.step.gpus < options.min_gpus) continue;
     selected.push_back(&row);
   }
-  if (!options.section.empty() &&
-      std::find(sections.begin(), sections.end(), options.section) == sections.end()) {
+  for (const std::string& wanted : options.sections) {
+    if (std::find(sections.begin(), sections.end(), wanted) != sections.end()) continue;
     std::string known;
     for (const std::string& s : sections) known += (known.empty() ? "'" : ", '") + s + "'";
-    return Error{"no section '" + options.section + "' in " + dataset.path +
+    return Error{"no section '" + wanted + "' in " + dataset.path +
                      (known.empty() ? " (it has no sections)" : "; sections: " + known),
                  dataset.path, 0, 0};
   }
+  return selected;
+}
+
+Result<calibrate::StepTableWithConventions> StepTableFor(const Dataset& dataset,
+                                                         const Options& options,
+                                                         const std::string& base) {
+  auto selected = SelectRows(dataset, options);
+  if (!selected.ok()) return selected.error();
+  if (selected->empty()) {
+    return Error{"no rows of " + dataset.path + " pass the section and GPU-count filters",
+                 dataset.path, 0, 0};
+  }
+  auto normal = [](const std::string& p) {
+    return std::filesystem::path(p).lexically_normal().string();
+  };
+  calibrate::StepTableWithConventions out;
+  out.table.path = dataset.path;
+  for (const RunRow* row : *selected) {
+    if (!row->hardware.empty() && normal(row->hardware) != normal(base)) {
+      return Error::At(dataset.path, row->step.line, 1,
+                       "row runs on " + row->hardware + " but the fit's base profile is " + base +
+                           "; one fit calibrates one profile: select rows with --section or "
+                           "--max-gpus, or use --base " +
+                           row->hardware);
+    }
+    out.table.rows.push_back(row->step);
+    out.conventions.push_back(row->conventions);
+  }
+  out.kind =
+      dataset.format + ", " + std::to_string(out.table.rows.size()) + " rows" +
+      (options.sections.empty() ? "" : " of section '" + JoinSections(options) + "'") +
+      (options.min_gpus > 0 ? ", at least " + std::to_string(options.min_gpus) + " GPUs" : "") +
+      (options.max_gpus > 0 ? ", at most " + std::to_string(options.max_gpus) + " GPUs" : "");
+  return out;
+}
+
+Result<Report> RunValidation(const Dataset& dataset, const Options& options) {
+  Report report;
+  report.dataset = dataset.path;
+  report.format = dataset.format;
+  report.hardware = options.hardware;
+  report.section = JoinSections(options);
+  std::map<std::string, hw::HardwareProfile> profiles;  // by name or path
+  auto chosen = SelectRows(dataset, options);
+  if (!chosen.ok()) return chosen.error();
+  const std::vector<const RunRow*>& selected = *chosen;
   for (const SkippedRow& s : dataset.skipped) {
-    if (options.section.empty() || s.section == options.section) report.skipped.push_back(s);
+    if (options.sections.empty() || std::find(options.sections.begin(), options.sections.end(),
+                                              s.section) != options.sections.end())
+      report.skipped.push_back(s);
   }
   const std::size_t n = selected.size();
   const std::size_t k = options.max_rows == 0 || n <= options.max_rows

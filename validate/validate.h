@@ -7,7 +7,7 @@
 //   median = median |e| (mean of the two middle values for an even count)
 //   worst  = max |e|
 //   bias   = mean e (signed; > 0: the simulator is slow)
-// Filters (Options::section, max_gpus) apply before the subsample (max_rows).
+// Filters (Options::sections, min_gpus, max_gpus) apply before the subsample (max_rows).
 // Categories: GPU count ("8 GPUs") and parallelism mix (the dimensions > 1 among tp, pp, dp,
 // e.g. "tp+dp"; "none" for one GPU), each with the same statistics; categories are listed in
 // ascending GPU count / name order. Rows are simulated in file order; nothing depends on
@@ -62,7 +62,7 @@ struct Report {
   std::string dataset;   // path as given
   std::string format;    // Dataset::format
   std::string hardware;  // the --hardware argument ("" = per-row hardware)
-  std::string section;   // Options::section ("" = all rows)
+  std::string section;   // Options::sections joined by " + " ("" = all rows)
   std::vector<RowResult> rows;
   ErrorStats overall;
   std::vector<Category> by_gpus;
@@ -76,11 +76,23 @@ struct Report {
 struct Options {
   std::string hardware;      // catalog name or profile YAML; "" = each row's hardware column
   std::size_t max_rows = 0;  // > 0: every k-th row, k = ceil(rows / max_rows) (CI subset)
-  // Only rows whose "section" tag equals this ("" = all); an unknown section is an error that
-  // lists the known ones.
-  std::string section;
+  // Only rows whose "section" tag is one of these (empty = all); an unknown section is an error
+  // that lists the known ones.
+  std::vector<std::string> sections;
   std::int64_t max_gpus = 0;  // > 0: only rows with at most this many GPUs
+  std::int64_t min_gpus = 0;  // > 0: only rows with at least this many GPUs
 };
+
+// The rows `options` selects (sections, min_gpus, max_gpus; not max_rows), in file order. Error: an
+// unknown section (the message lists the known ones).
+Result<std::vector<const RunRow*>> SelectRows(const Dataset& dataset, const Options& options);
+
+// The selected rows as a step table for `calibrate fit`, each row with its own conventions.
+// Rows naming a hardware other than `base` (compared as written, paths normalised) are an
+// error: one fit calibrates one profile (filter with options.sections / min_gpus / max_gpus).
+Result<calibrate::StepTableWithConventions> StepTableFor(const Dataset& dataset,
+                                                         const Options& options,
+                                                         const std::string& base);
 
 // "tp+pp+dp" style name of the dimensions > 1 ("none" when all are 1).
 std::string ParallelismMix(std::int64_t tp, std::int64_t pp, std::int64_t dp);

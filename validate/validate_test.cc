@@ -6,6 +6,9 @@
 #include <sstream>
 #include <string>
 
+#include "calibrate/fit_step.h"
+#include "models/hw/hardware.h"
+#include "plan/simulate.h"
 #include "validate/dataset.h"
 
 namespace foresight::validate {
@@ -209,6 +212,78 @@ TEST(ValidateRun, AttentionKernelColumnReachesThePlan) {
   EXPECT_NE(e.error().ToString().find("runs.csv:2:"), std::string::npos) << e.error().ToString();
   EXPECT_NE(e.error().ToString().find("'flash9' is not an attention kernel"), std::string::npos)
       << e.error().ToString();
+}
+
+TEST(ValidateFit, StepTableForKeepsPerRowConventionsAndRefusesOtherHardware) {
+  const std::string header =
+      "layers,hidden,heads,seq_len,gpus,tp,pp,dp,global_batch,micro_batch,"
+      "measured_step_seconds,flash_attention,attention_kernel,dtype,sharding,hardware\n";
+  auto d = ParseDataset(header +
+                            "4,1024,16,2048,8,1,1,8,16,2,1.0,true,triton_flash,bf16,"
+                            "full_shard,dgx-a100-80gb\n" +
+                            "4,1024,16,1024,16,1,1,16,32,2,1.0,false,,fp16,none,dgx-a100-80gb\n" +
+                            "4,1024,16,1024,8,1,1,8,16,2,1.0,false,,fp16,none,dgx-h100\n",
+                        "runs.csv");
+  ASSERT_TRUE(d.ok()) << d.error().ToString();
+  Options single;
+  single.max_gpus = 8;
+  // Rows 1 and 3 have at most 8 GPUs; row 3 runs on another profile: an error at its line (4).
+  auto mixed = StepTableFor(*d, single, "dgx-a100-80gb");
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_EQ(mixed.error().line, 4);
+  EXPECT_NE(mixed.error().message.find("one fit calibrates one profile"), std::string::npos);
+  Options multi;
+  multi.min_gpus = 16;
+  auto t = StepTableFor(*d, multi, "dgx-a100-80gb");
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  ASSERT_EQ(t->table.rows.size(), 1u);
+  EXPECT_EQ(t->table.rows[0].line, 3);
+  EXPECT_EQ(t->conventions[0].dtype, Dtype::kFp16);
+  Options a100_only;
+  a100_only.max_gpus = 16;
+  d->rows.pop_back();
+  t = StepTableFor(*d, a100_only, "dgx-a100-80gb");
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  ASSERT_EQ(t->conventions.size(), 2u);
+  EXPECT_EQ(t->conventions[0].attention_kernel, "triton_flash");
+  EXPECT_EQ(t->conventions[0].sharding, calibrate::DpSharding::kFullShard);
+  EXPECT_EQ(t->conventions[1].sharding, calibrate::DpSharding::kNone);
+  Options none;
+  none.min_gpus = 64;
+  EXPECT_FALSE(StepTableFor(*d, none, "dgx-a100-80gb").ok());
+}
+
+TEST(ValidateFit, StepFitWithPerRowConventionsRecoversASyntheticGemmCeiling) {
+  // Synthetic truth: dgx-a100-80gb with gemm.max_efficiency 0.70 (catalog 0.869). Rows of
+  // mixed conventions (FSDP bf16 with Triton flash attention, Megatron-style fp16 unfused)
+  // get the step times that profile simulates; the fit, from the catalog, must recover 0.70.
+  const std::string header =
+      "layers,hidden,heads,seq_len,gpus,tp,pp,dp,global_batch,micro_batch,"
+      "measured_step_seconds,flash_attention,attention_kernel,dtype,sharding\n";
+  auto d =
+      ParseDataset(header + "4,2048,16,2048,8,1,1,8,16,2,1.0,true,triton_flash,bf16,full_shard\n" +
+                       "4,2048,16,1024,8,2,1,4,16,4,1.0,false,,fp16,none\n" +
+                       "8,4096,32,2048,8,1,1,8,16,1,1.0,true,,bf16,full_shard\n",
+                   "runs.csv");
+  ASSERT_TRUE(d.ok()) << d.error().ToString();
+  hw::HardwareProfile truth = *hw::LoadHardware("dgx-a100-80gb");
+  truth.gpu.gemm.max_efficiency = 0.70;
+  for (RunRow& row : d->rows) {
+    auto in = calibrate::StepInputFor(row.step, "runs.csv", truth, row.conventions);
+    ASSERT_TRUE(in.ok()) << in.error().ToString();
+    auto sim = plan::SimulateStep(*in);
+    ASSERT_TRUE(sim.ok());
+    row.step.step_seconds = sim->step_time_s;
+  }
+  auto table = StepTableFor(*d, Options{}, "dgx-a100-80gb");
+  ASSERT_TRUE(table.ok()) << table.error().ToString();
+  calibrate::StepFitOptions fit;
+  fit.parameters = {"gpu.gemm.max_efficiency"};
+  auto result = calibrate::FitStepTimes(std::vector<calibrate::StepTableWithConventions>{*table},
+                                        *hw::LoadHardware("dgx-a100-80gb"), fit);
+  ASSERT_TRUE(result.ok()) << result.error().ToString();
+  EXPECT_NEAR(result->profile.gpu.gemm.max_efficiency, 0.70, 0.007);
+  EXPECT_LT(result->section.quality.worst_abs_rel, 0.005);
 }
 
 TEST(ValidateRender, SvgGeometry) {
