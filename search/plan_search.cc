@@ -430,7 +430,21 @@ std::string RenderSearchText(const SearchReport& report, int top) {
         }
       }
       if (best == nullptr) {
-        out += "  " + ClusterLabel(report.clusters[c]) + ": no plan fits\n";
+        // No ranked plan: say why when every plan of this cluster failed to simulate (e.g. a
+        // plan key the candidate's hardware profile does not support).
+        std::int64_t tried = 0, failed = 0;
+        std::string first_error;
+        for (const Row& row : report.rows) {
+          if (static_cast<std::size_t>(NumberOf(row.record, "cluster")) != c) continue;
+          ++tried;
+          if (TextOf(row.record, "status") != "failed") continue;
+          ++failed;
+          if (first_error.empty()) first_error = TextOf(row.record, "error");
+        }
+        out += "  " + ClusterLabel(report.clusters[c]) +
+               (tried > 0 && failed == tried
+                    ? ": every plan failed to simulate; the first: " + first_error + "\n"
+                    : ": no plan fits\n");
         continue;
       }
       const Json& r = best->record;

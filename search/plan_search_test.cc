@@ -97,6 +97,26 @@ TEST(RunSearchTest, ObjectivesNeedTheirInputs) {
             std::string::npos);
 }
 
+TEST(RunSearchTest, ComparisonSaysWhyACandidateHasNoPlan) {
+  // flash3 is in the H100 profile's attention kernels, not the A100's: every plan on the A100
+  // candidate fails to simulate, and the comparison says so with the first error instead of
+  // "no plan fits"; the H100 candidate is ranked as usual.
+  scenarios::Scenario scenario = TinySearch();
+  scenario.plan.attention_kernel = "flash3";
+  SearchOptions options;
+  options.run.jobs = 2;
+  options.space.max_micro_batch = 2;
+  Result<SearchReport> report = RunSearch(scenario, options);
+  ASSERT_TRUE(report.ok()) << report.error().ToString();
+  const std::string text = RenderSearchText(*report, 3);
+  EXPECT_NE(text.find("every plan failed to simulate; the first: plan.attention_kernel: 'flash3' "
+                      "is not an attention kernel of the hardware profile dgx-a100-80gb"),
+            std::string::npos)
+      << text;
+  ASSERT_FALSE(report->ranking.empty());
+  EXPECT_EQ(TextOf(report->rows[report->ranking[0]].record, "hardware"), "dgx-h100");
+}
+
 TEST(ApplyAxisTest, SetsEachAxisAndRejectsBadText) {
   plan::SearchSpace space;
   ASSERT_TRUE(ApplyAxis("zero=0,1,3", &space).ok());
