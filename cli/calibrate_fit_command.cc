@@ -30,8 +30,8 @@ struct FitArgs {
   bool step_above_base = false;
   std::string step_dtype = "fp16";
   std::int64_t step_vocab = 50257;
-  std::string section;        // measured-runs / llm-foundry inputs: only this section
-  std::int64_t max_gpus = 0;  // ... and only rows with at most this many GPUs
+  std::vector<std::string> sections;  // measured-runs / llm-foundry inputs: only these sections
+  std::int64_t max_gpus = 0;          // ... and only rows with at most this many GPUs
 };
 
 bool WriteFile(const std::string& path, const std::string& text) {
@@ -55,7 +55,7 @@ std::string CommandLine(const FitArgs& a, const CLI::App& fit) {
   if (a.step_above_base) s << " --step-allow-above-base";
   if (fit.count("--step-dtype")) s << " --step-dtype " << a.step_dtype;
   if (fit.count("--step-vocab")) s << " --step-vocab " << a.step_vocab;
-  if (!a.section.empty()) s << " --section \"" << a.section << "\"";
+  for (const std::string& section : a.sections) s << " --section \"" << section << "\"";
   if (a.max_gpus > 0) s << " --max-gpus " << a.max_gpus;
   return s.str();
 }
@@ -79,13 +79,13 @@ Status SplitInputs(const FitArgs& a, calibrate::FitRequest& request) {
     auto parsed = validate::LoadDataset(path);
     if (!parsed.ok()) return parsed.error();
     validate::Options filter;
-    if (!a.section.empty()) filter.sections = {a.section};
+    filter.sections = a.sections;
     filter.max_gpus = a.max_gpus;
     auto table = validate::StepTableFor(*parsed, filter, a.base);
     if (!table.ok()) return table.error();
     request.step_datasets.push_back(std::move(*table));
   }
-  if ((!a.section.empty() || a.max_gpus > 0) && request.step_datasets.empty()) {
+  if ((!a.sections.empty() || a.max_gpus > 0) && request.step_datasets.empty()) {
     return Error{
         "--section and --max-gpus select rows of measured-runs or llm-foundry inputs, "
         "and none was given",
@@ -170,8 +170,10 @@ void AddCalibrateFitCommand(CLI::App& calibrate, int* exit_code) {
   fit->add_option("--step-dtype", args->step_dtype, "training dtype of the step table (fp16)");
   fit->add_option("--step-vocab", args->step_vocab,
                   "vocabulary before Megatron padding (default 50257, GPT-2)");
-  fit->add_option("--section", args->section,
-                  "measured-runs / llm-foundry inputs: fit only the rows of this section");
+  fit->add_option("--section", args->sections,
+                  "measured-runs / llm-foundry inputs: fit only the rows of this section "
+                  "(repeat for several)")
+      ->allow_extra_args(false);
   fit->add_option("--max-gpus", args->max_gpus,
                   "measured-runs / llm-foundry inputs: fit only rows with at most N GPUs "
                   "(e.g. 8: single-node rows, keeping the multi-node ones for validation)");

@@ -70,6 +70,10 @@ if [ -f "$foundry" ]; then
   check "calibrate fit on llm-foundry rows reproduces h100-foundry.yaml" \
     cmp -s <(grep -v '^ *#' "$tmp/h100-foundry.yaml") \
     <(grep -v '^ *#' "$root/calibrate/profiles/h100-foundry.yaml")
+  (cd "$root" && "$bin" calibrate fit "$foundry" --base dgx-h100 --section "H100 80GB BF16" \
+    --section "H100 80GB FP8" --max-gpus 8 --step-max-evals 1 --out "$tmp/two.yaml" > "$tmp/two.txt")
+  check "calibrate fit takes several sections (37 BF16 + 7 FP8 single-node rows)" \
+    grep -q "44 rows of section 'H100 80GB BF16 + H100 80GB FP8', at most 8 GPUs" "$tmp/two.txt"
   (cd "$root" && "$bin" calibrate fit "$foundry" --base dgx-a100-80gb --max-gpus 8 \
     --out "$tmp/mixed.yaml" > /dev/null 2> "$tmp/err3.txt")
   check "calibrate fit refuses rows of another GPU (exit 1)" test $? -eq 1
