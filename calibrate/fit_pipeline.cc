@@ -296,8 +296,7 @@ Result<FitOutput> RunCalibrationFit(const FitRequest& request) {
   if (!in.steps.empty() || !request.step_datasets.empty()) {
     std::vector<StepTableWithConventions> tables;
     for (const StepTable& t : in.steps) {
-      tables.push_back(
-          {t, std::vector<StepConventions>(t.rows.size(), request.step.conventions), ""});
+      tables.push_back(WithConventions(t, request.step.conventions));
     }
     for (const StepTableWithConventions& d : request.step_datasets) tables.push_back(d);
     auto fit = FitStepTimes(tables, profile, request.step);

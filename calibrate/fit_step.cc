@@ -200,12 +200,15 @@ std::vector<StepRow> SubsampleRows(const std::vector<StepRow>& rows, std::size_t
   return out;
 }
 
+StepTableWithConventions WithConventions(const StepTable& table,
+                                         const StepConventions& conventions) {
+  return {table, std::vector<StepConventions>(table.rows.size(), conventions), ""};
+}
+
 Result<StepFitResult> FitStepTimes(const std::vector<StepTable>& tables,
                                    const hw::HardwareProfile& base, const StepFitOptions& options) {
   std::vector<StepTableWithConventions> with;
-  for (const StepTable& t : tables) {
-    with.push_back({t, std::vector<StepConventions>(t.rows.size(), options.conventions), ""});
-  }
+  for (const StepTable& t : tables) with.push_back(WithConventions(t, options.conventions));
   return FitStepTimes(with, base, options);
 }
 
@@ -232,7 +235,10 @@ Result<StepFitResult> FitStepTimes(const std::vector<StepTableWithConventions>& 
   FitSection section;
   section.title = "step time (end-to-end, plan::SimulateStep)";
   section.model = "T_step = SimulateStep(row; profile with the fitted parameters)";
-  bool uniform = true;  // every row under options.conventions (the step-table format)
+  // Every row under options.conventions (only step-table-format tables, whose kind is empty).
+  const bool uniform =
+      std::all_of(tables.begin(), tables.end(),
+                  [](const StepTableWithConventions& t) { return t.kind.empty(); });
   for (const StepTableWithConventions& with : tables) {
     const StepTable& table = with.table;
     FS_CHECK(with.conventions.size() == table.rows.size(), "one conventions entry per row");
@@ -241,7 +247,6 @@ Result<StepFitResult> FitStepTimes(const std::vector<StepTableWithConventions>& 
     for (std::size_t i = 0; i < table.rows.size(); i += k) {
       const StepRow& row = table.rows[i];
       const StepConventions& conventions = with.conventions[i];
-      uniform = uniform && with.kind.empty();
       auto input = StepInputFor(row, table.path, base, conventions);
       if (!input.ok()) return input.error();
       problem->inputs.push_back(std::move(*input));

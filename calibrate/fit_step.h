@@ -112,6 +112,10 @@ struct StepTableWithConventions {
   std::string kind;
 };
 
+// `table` with `conventions` for every row (the step-table format; `kind` empty).
+StepTableWithConventions WithConventions(const StepTable& table,
+                                         const StepConventions& conventions);
+
 // The same fit over tables with per-row conventions (options.conventions is not used).
 Result<StepFitResult> FitStepTimes(const std::vector<StepTableWithConventions>& tables,
                                    const hw::HardwareProfile& base, const StepFitOptions& options);
